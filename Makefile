@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DEBUG ?= 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test test-postgres install migrate lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+## run: install, migrate, and start the web server (daphne), workers and sweeper; Ctrl-C stops all
+run: migrate
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+## test: install and run every check: boundaries, lint, the whole suite
+test: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+
+## bench: messaging throughput and latency against raw django-q2 (see bench/)
+bench: migrate
+	$(BIN)/python bench/messaging_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## test-postgres: the whole suite again on a throw-away PostgreSQL (installed if missing)
+test-postgres: install
+	url=$$(.ci/postgres.sh start) && trap '.ci/postgres.sh stop' EXIT && DATABASE_URL=$$url $(MAKE) test

@@ -1,0 +1,55 @@
+"""The only road between bounded contexts: durable commands and events.
+
+    messaging.send(NotifyVendor(...), reply_to=on_vendor_notified)  # one handler, an outcome
+    messaging.publish(OrderPaid(...))                               # any number of subscribers
+
+Both write the message, its deliveries and a journal entry in the caller's
+transaction; django-q2 workers run the deliveries after commit.
+"""
+
+from importlib import import_module
+
+from messaging.contracts import Command, Event, Message
+from messaging.decorators import handler, reply_handler
+from messaging.errors import (
+    DuplicateHandlerError,
+    MessagingError,
+    NoHandlerError,
+    PermanentError,
+    UnknownHandlerError,
+)
+from messaging.policy import RetryPolicy
+
+# These touch the database models, which exist only once Django's apps are
+# loaded; contracts import this package earlier, so they are resolved lazily.
+_LAZY = {
+    "send": "messaging.bus",
+    "publish": "messaging.bus",
+    "outcome": "messaging.outcomes",
+    "CommandOutcome": "messaging.outcomes",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'messaging' has no attribute {name!r}")
+
+
+__all__ = [
+    "Command",
+    "CommandOutcome",
+    "DuplicateHandlerError",
+    "Event",
+    "Message",
+    "MessagingError",
+    "NoHandlerError",
+    "PermanentError",
+    "RetryPolicy",
+    "UnknownHandlerError",
+    "handler",
+    "outcome",
+    "publish",
+    "reply_handler",
+    "send",
+]

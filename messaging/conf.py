@@ -1,0 +1,36 @@
+"""Messaging tunables, read from ``settings.MESSAGING`` with these defaults."""
+
+from dataclasses import dataclass, fields
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    handler_timeout: float = 10.0  # default seconds before a handler is stopped
+    lease_grace: float = 5.0  # lease = handler timeout + grace
+    drain_seconds: float = 5.0  # a worker task stops claiming new work after this...
+    drain_batch: int = 200  # ... or after this many deliveries
+    sweep_interval: float = 2.0  # seconds between sweeps
+    breaker_threshold: int = 5  # consecutive failures that open a context's breaker
+    breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe
+
+
+@cache
+def messaging_settings() -> MessagingSettings:
+    configured = getattr(settings, "MESSAGING", {})
+    known = {f.name for f in fields(MessagingSettings)}
+    if unknown := set(configured) - known:
+        raise ImproperlyConfigured(f"unknown MESSAGING settings {sorted(unknown)}; known: {sorted(known)}")
+    return MessagingSettings(**configured)
+
+
+def _reload(*, setting, **kwargs):
+    if setting == "MESSAGING":
+        messaging_settings.cache_clear()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,54 @@
+"""Base classes for the messages contexts exchange.
+
+A context declares its public messages in its own ``contracts.py``::
+
+    class OrderPaid(Event):
+        order_id: UUID
+
+The stable name defaults to ``<context>.<ClassName>`` (``orders.OrderPaid``),
+where the context is the top-level package; set ``name`` to keep it stable
+across a rename and bump ``version`` when the payload changes incompatibly.
+Payloads are frozen pydantic models: validated on construction, JSON only.
+"""
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from messaging import registry
+
+Kind = Literal["command", "event"]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+    kind: ClassVar[Kind]
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    context: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs):
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            return  # the abstract bases below
+        cls.context = cls.__module__.split(".")[0]
+        if "name" not in cls.__dict__:
+            cls.name = f"{cls.context}.{cls.__name__}"
+        registry.register_message(cls)
+
+    def payload(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+class Command(Message):
+    """An instruction to exactly one handler; the sender wants an outcome."""
+
+    kind: ClassVar[Kind] = "command"
+
+
+class Event(Message):
+    """A fact, named in the past tense, broadcast to every subscriber."""
+
+    kind: ClassVar[Kind] = "event"

@@ -1,0 +1,98 @@
+"""One error policy, written once.
+
+Permanent errors (invalid payload, unknown type or handler, bad signature,
+``PermanentError``) dead-letter at once. Anything else is transient: retried
+under the handler's policy (immediately, then with backoff and jitter), then
+dead-lettered. Every outcome is journaled in the transaction that records it.
+"""
+
+import traceback as tracebacks
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from messaging import breaker, journal, outcomes
+from messaging.errors import PermanentError
+from messaging.models import Delivery, DeliveryStatus, Step
+from messaging.policy import DEFAULT_POLICY
+from messaging.registry import registry
+
+
+def policy_for(handler_name: str):
+    handler = registry.handlers.get(handler_name)
+    return handler.retry if handler else DEFAULT_POLICY
+
+
+def describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, PermanentError) else f"{type(error).__name__}: {text}"
+
+
+def record(claim, error: BaseException, *, duration_ms: float | None = None) -> str:
+    """Record a failed attempt of a claimed delivery; returns its new status."""
+    trace = "".join(tracebacks.format_exception(error))
+    with transaction.atomic():
+        return settle(
+            claim.delivery,
+            token=claim.token,
+            error=describe(error),
+            trace=trace,
+            permanent=isinstance(error, PermanentError),
+            actor=claim.actor,
+            duration_ms=duration_ms,
+        )
+
+
+def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: str, duration_ms=None) -> str:
+    """Mark the attempt failed and schedule a retry, or dead-letter. Call in a transaction."""
+    now = timezone.now()
+    policy = policy_for(delivery.handler)
+    delay = None if permanent else policy.delay_after(delivery.attempts)
+    status = DeliveryStatus.DEAD if delay is None else DeliveryStatus.FAILED
+    changes = dict(
+        status=status,
+        lease_token=None,
+        lease_expires_at=None,
+        last_error=error,
+        traceback=trace,
+        max_attempts=delivery.attempts if permanent else policy.max_attempts,
+        updated_at=now,
+    )
+    if status == DeliveryStatus.DEAD:
+        changes["finished_at"] = now
+    else:
+        changes["available_at"] = now + timedelta(seconds=delay)
+    if not Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**changes):
+        return delivery.status  # re-claimed meanwhile: the new holder owns the outcome
+    row = delivery.message
+    entries = [
+        journal.entry_for(
+            row, Step.FAILED, delivery=delivery, at=now, actor=actor, detail=error, duration_ms=duration_ms
+        )
+    ]
+    if status == DeliveryStatus.DEAD:
+        reason = "permanent error" if permanent else f"gave up after {delivery.attempts} attempts"
+        entries.append(
+            journal.entry_for(
+                row, Step.DEAD_LETTERED, delivery=delivery, at=now, actor=actor, detail=f"{reason}: {error}"
+            )
+        )
+    else:
+        when = "immediately" if delay == 0 else f"in {delay:.1f}s"
+        entries.append(
+            journal.entry_for(
+                row,
+                Step.RETRY_SCHEDULED,
+                delivery=delivery,
+                at=now,
+                actor=actor,
+                detail=f"attempt {delivery.attempts + 1} of {policy.max_attempts} {when}",
+            )
+        )
+    journal.append(*entries)
+    if not permanent:
+        breaker.record_failure(delivery.context, now)
+    if status == DeliveryStatus.DEAD:
+        outcomes.reply(row, delivery, succeeded=False, error=error)
+    return status

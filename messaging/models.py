@@ -1,0 +1,174 @@
+"""The outbox (messages and their deliveries), the journal, and operating state.
+
+A ``Message`` is written once and never changed. Each handler that must see it
+gets one ``Delivery``: the unit of work, with its own status, attempts, lease
+and errors. ``JournalEntry`` rows record every step, in commit order.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Kind(models.TextChoices):
+    COMMAND = "command"
+    EVENT = "event"
+
+
+class Message(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    type = models.CharField(max_length=120)
+    version = models.PositiveSmallIntegerField(default=1)
+    context = models.CharField(max_length=40, help_text="The context that owns the message type.")
+    payload = models.JSONField()
+    correlation_id = models.CharField(max_length=64)
+    causation_id = models.CharField(max_length=64, blank=True)
+    reply_to = models.CharField(max_length=200, blank=True, help_text="Reply handler for a command's outcome.")
+    created_at = models.DateTimeField()
+    not_before = models.DateTimeField(null=True, blank=True)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["correlation_id"], name="message_correlation"),
+            models.Index(fields=["causation_id"], name="message_causation"),
+            models.Index(fields=["type", "created_at"], name="message_type_created"),
+            models.Index(fields=["created_at"], name="message_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"  # waiting for its first attempt (or for not_before)
+    RUNNING = "running"  # leased by a worker
+    FAILED = "failed"  # an attempt failed; a retry is scheduled at available_at
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"  # dead-lettered: no more automatic attempts
+
+
+WAITING_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+
+
+class Delivery(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    context = models.CharField(max_length=40, help_text="The context the handler belongs to.")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=0, help_text="From the policy at the last failure.")
+    available_at = models.DateTimeField(help_text="Not claimed before this time.")
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True, help_text="A command handler's return value.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "handler"], name="one_delivery_per_handler"),
+        ]
+        indexes = [
+            # The claim query: due work in order; partial so it stays small.
+            models.Index(
+                fields=["available_at"],
+                name="delivery_due",
+                condition=Q(status__in=WAITING_STATUSES),
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                name="delivery_leased",
+                condition=Q(status=DeliveryStatus.RUNNING),
+            ),
+            models.Index(fields=["status", "handler"], name="delivery_status_handler"),
+            models.Index(fields=["status", "context"], name="delivery_status_context"),
+        ]
+
+    def __str__(self):
+        return f"{self.handler} ← {self.message_id} ({self.status})"
+
+
+class Step(models.TextChoices):
+    PUBLISHED = "published"
+    SENT = "sent"
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRY_SCHEDULED = "retry_scheduled", "retry scheduled"
+    DEAD_LETTERED = "dead_lettered", "dead-lettered"
+    RETRIED = "retried", "retried by hand"
+    REPLAYED = "replayed"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    BREAKER_OPENED = "breaker_opened", "breaker opened"
+    BREAKER_CLOSED = "breaker_closed", "breaker closed"
+
+
+class JournalEntry(models.Model):
+    """One step of one message, appended in the transaction of the step itself."""
+
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    step = models.CharField(max_length=20, choices=Step.choices)
+    message_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, blank=True)
+    type = models.CharField(max_length=120, blank=True)
+    context = models.CharField(max_length=40, blank=True)
+    handler = models.CharField(max_length=200, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    causation_id = models.CharField(max_length=64, blank=True)
+    actor = models.CharField(max_length=120, blank=True, help_text="Who caused the step: worker, sweeper, a user…")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["correlation_id", "seq"], name="journal_correlation"),
+            models.Index(fields=["message_id", "seq"], name="journal_message"),
+            models.Index(fields=["type", "seq"], name="journal_type"),
+            models.Index(fields=["step", "seq"], name="journal_step"),
+            models.Index(fields=["at"], name="journal_at"),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.step} {self.type}"
+
+
+class BreakerState(models.TextChoices):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open", "half-open"
+
+
+class CircuitBreaker(models.Model):
+    """Per destination context: opens after consecutive failures, then probes."""
+
+    context = models.CharField(max_length=40, primary_key=True)
+    state = models.CharField(max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.context}: {self.state}"
+
+
+class Subscription(models.Model):
+    """Operating state of one handler; a paused handler's deliveries wait."""
+
+    handler = models.CharField(max_length=200, primary_key=True)
+    paused = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.handler} ({'paused' if self.paused else 'active'})"

@@ -1,0 +1,5 @@
+"""Order Management: orders and their payment.
+
+Publishes ``orders.OrderPaid``; accepts ``orders.CancelOrder``. Talks to
+Vendors only through ``messaging`` and ``vendors.contracts``.
+"""
