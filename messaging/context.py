@@ -15,6 +15,7 @@ class Causation:
     correlation_id: str
     causation_id: str = ""  # the id of the message being handled, if any
     actor: str = ""
+    attempt: int = 0  # of the delivery being handled, counting from 1
 
 
 _current: ContextVar[Causation | None] = ContextVar("messaging_causation", default=None)

@@ -56,7 +56,8 @@ def execute(claim: Claim) -> None:
     delivery = claim.delivery
     row = delivery.message
     started = monotonic()
-    with causation(Causation(row.correlation_id, causation_id=str(row.id), actor=delivery.handler)):
+    origin = Causation(row.correlation_id, causation_id=str(row.id), actor=delivery.handler, attempt=delivery.attempts)
+    with causation(origin):
         try:
             handler = registry.handler(delivery.handler)
             message = _load(row)

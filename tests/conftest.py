@@ -1,0 +1,34 @@
+import pytest
+
+from tests.processes import ManagedProcess
+
+
+@pytest.fixture
+def run_deliveries():
+    """Run due deliveries in-process, as a worker would (no django-q2)."""
+    from messaging.testing import run_until_idle
+
+    return run_until_idle
+
+
+def _start(name, *args, tmp_path_factory):
+    log = tmp_path_factory.mktemp(name) / f"{name}.log"
+    return ManagedProcess(*args, log=log)
+
+
+@pytest.fixture
+def qcluster(transactional_db, tmp_path_factory):
+    """A real django-q2 cluster (2 workers) on the test database, for this test only."""
+    cluster = _start("qcluster", "qcluster", tmp_path_factory=tmp_path_factory)
+    yield cluster
+    cluster.stop()
+    print(cluster.output()[-5000:])
+
+
+@pytest.fixture
+def sweeper(transactional_db, tmp_path_factory):
+    """A real ``messaging_sweeper`` process on the test database."""
+    process = _start("sweeper", "messaging_sweeper", "--interval", "0.3", tmp_path_factory=tmp_path_factory)
+    yield process
+    process.stop()
+    print(process.output()[-3000:])

@@ -1,0 +1,76 @@
+"""Real processes for end-to-end tests: a qcluster, a sweeper, pointed at the test database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """The URL of the test database this pytest process set up, for child processes."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class ManagedProcess:
+    """A ``manage.py`` child process with the test settings; killed on exit."""
+
+    def __init__(self, *args: str, log: Path):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": test_database_url(),
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        }
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so children die with it
+        )
+
+    def children(self) -> list[int]:
+        """PIDs of the process's descendants (django-q2's workers, pusher, monitor)."""
+        out = subprocess.run(["ps", "-o", "pid=", "-g", str(self.process.pid)], capture_output=True, text=True)
+        return [int(pid) for pid in out.stdout.split() if int(pid) != self.process.pid]
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # lets the cluster stop its workers itself
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # any straggler in its group
+        except ProcessLookupError:
+            pass
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_until(predicate, *, timeout: float = 30, interval: float = 0.05, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)

@@ -1,0 +1,22 @@
+"""Test settings: the project's own, plus a test-only context with controllable handlers."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
+
+from marketplace.settings import *  # noqa: E402,F403
+from marketplace.settings import INSTALLED_APPS, LOGGING  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# Short timings so retries, leases and breakers play out in seconds.
+MESSAGING = {
+    "handler_timeout": 5.0,
+    "lease_grace": 1.0,
+    "sweep_interval": 0.3,
+    "breaker_threshold": 5,
+    "breaker_cooldown": 2.0,
+}
+LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": os.environ.get("LOG_LEVEL", "WARNING")}}

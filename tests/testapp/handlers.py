@@ -1,0 +1,94 @@
+import os
+import time
+from pathlib import Path
+
+import messaging
+from messaging import PermanentError, RetryPolicy, handler, reply_handler
+from messaging.context import current
+from tests.testapp.contracts import Chain, Crashy, Doomed, DoWork, Flaky, Ping, Positive, Rejected, Slow
+from tests.testapp.models import Effect
+
+FAST = RetryPolicy(immediate=2, delayed=2, base_delay=0.2, factor=2, jitter=0.1)
+
+
+def record(handler_name: str, key: str, data=None) -> Effect:
+    active = current()
+    return Effect.objects.create(
+        handler=handler_name,
+        key=key,
+        attempt=active.attempt if active else 0,
+        correlation_id=active.correlation_id if active else "",
+        causation_id=active.causation_id if active else "",
+        data=data,
+    )
+
+
+@handler(Ping)
+def ping_a(event: Ping):
+    record("ping_a", event.key)
+
+
+@handler(Ping)
+def ping_b(event: Ping):
+    record("ping_b", event.key)
+
+
+@handler(Flaky, retry=FAST)
+def flaky(event: Flaky):
+    record("flaky", event.key)  # rolled back with the failure: only the last attempt's stays
+    if current().attempt <= event.fail_times:
+        raise ConnectionError(f"flaky failure on attempt {current().attempt}")
+
+
+@handler(Doomed, retry=FAST)
+def doomed_fails(event: Doomed):
+    record("doomed_fails", event.key)
+    raise RuntimeError("this subscriber always fails")
+
+
+@handler(Doomed, retry=FAST)
+def doomed_sibling(event: Doomed):
+    record("doomed_sibling", event.key)
+
+
+@handler(Slow, retry=FAST, timeout=1.0)
+def slow(event: Slow):
+    record("slow", event.key)
+    if current().attempt <= event.slow_times:
+        time.sleep(event.seconds)
+
+
+@handler(Crashy, retry=FAST, timeout=2.0)
+def crashy(event: Crashy):
+    record("crashy", event.key)
+    if current().attempt == 1:
+        Path(event.pid_file).write_text(str(os.getpid()))
+        time.sleep(60)  # the test kills this process now
+
+
+@handler(Rejected, retry=FAST)
+def rejected(event: Rejected):
+    raise PermanentError(f"{event.key} can never be handled")
+
+
+@handler(Positive)
+def positive(event: Positive):
+    record("positive", str(event.number))
+
+
+@handler(Chain)
+def chain(event: Chain):
+    messaging.publish(Ping(key=f"{event.key}-child"))
+
+
+@handler(DoWork, retry=FAST)
+def do_work(command: DoWork):
+    if command.fail:
+        raise PermanentError(f"cannot do {command.key}")
+    record("do_work", command.key)
+    return {"done": command.key}
+
+
+@reply_handler
+def work_outcome(outcome: messaging.CommandOutcome):
+    record("work_outcome", str(outcome.command_id), data=outcome.model_dump(mode="json"))
