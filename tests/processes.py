@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: a qcluster, a sweeper, pointed at the test database."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,10 +57,8 @@ class ManagedProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)  # any straggler in its group
-        except ProcessLookupError:
-            pass
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

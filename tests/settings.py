@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 
-from marketplace.settings import *  # noqa: E402,F403
-from marketplace.settings import INSTALLED_APPS, LOGGING  # noqa: E402
+from marketplace.settings import *  # noqa: F403
+from marketplace.settings import INSTALLED_APPS, LOGGING
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

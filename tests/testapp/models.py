@@ -13,3 +13,6 @@ class Effect(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["handler", "key"], name="effect_once")]
+
+    def __str__(self):
+        return f"{self.handler}:{self.key}"
