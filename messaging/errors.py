@@ -18,12 +18,12 @@ class NoHandlerError(MessagingError):
     """A command was sent that no handler accepts."""
 
 
-class UnknownHandlerError(MessagingError):
-    """A handler name that is not registered (a reply_to, a stored delivery)."""
-
-
 class PermanentError(MessagingError):
     """Retrying cannot help: the delivery is dead-lettered at once with this reason."""
+
+
+class UnknownHandlerError(PermanentError):
+    """A handler name that is not registered (a reply_to, a stored delivery)."""
 
 
 class UnknownMessageTypeError(PermanentError):
