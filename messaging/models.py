@@ -95,6 +95,20 @@ class Delivery(models.Model):
         return f"{self.handler} ← {self.message_id} ({self.status})"
 
 
+class DeadLetterManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status=DeliveryStatus.DEAD)
+
+
+class DeadLetter(Delivery):
+    """A dead-lettered delivery: no more automatic attempts, waiting for an operator."""
+
+    objects = DeadLetterManager()
+
+    class Meta:
+        proxy = True
+
+
 class Step(models.TextChoices):
     PUBLISHED = "published"
     SENT = "sent"
