@@ -5,9 +5,11 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 
 from marketplace.settings import *  # noqa: F403
-from marketplace.settings import INSTALLED_APPS, LOGGING
+from marketplace.settings import INSTALLED_APPS, LOGGING, STORAGES
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+# Serve static files from the finders: tests do not run collectstatic.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 

@@ -22,15 +22,8 @@ from messaging.models import (
 )
 from tests.testapp.contracts import Doomed, Ping, Rejected
 
-STATIC_FILES = "django.contrib.staticfiles.storage.StaticFilesStorage"
 LARGE_TABLES = [Message, Delivery, DeadLetter, JournalEntry]
 ALL_MODELS = [*LARGE_TABLES, CircuitBreaker, Subscription]
-
-
-@pytest.fixture(autouse=True)
-def static_files_without_manifest(settings):
-    # The test settings keep production's manifest storage, which needs collectstatic.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": STATIC_FILES}}
 
 
 def changelist(model) -> str:

@@ -7,15 +7,6 @@ from orders.services import order_pay, order_place
 CHANGELIST = reverse("admin:orders_order_changelist")
 
 
-@pytest.fixture(autouse=True)
-def static_files_without_manifest(settings):
-    # The test settings keep production's manifest storage, which needs collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def orders(db):
     placed = order_place(customer_name="Ada Lovelace", vendor_ids=[1])

@@ -6,15 +6,6 @@ from vendors.models import Vendor, VendorNotification
 from vendors.services import vendor_notify
 
 
-@pytest.fixture(autouse=True)
-def static_files_without_manifest(settings):
-    # The test settings keep production's manifest storage, which needs collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def notification(db):
     vendor = Vendor.objects.create(name="Acme")
