@@ -36,6 +36,8 @@ class Message(models.Model):
             models.Index(fields=["causation_id"], name="message_causation"),
             models.Index(fields=["type", "created_at"], name="message_type_created"),
             models.Index(fields=["created_at"], name="message_created"),
+            models.Index(fields=["kind", "created_at"], name="message_kind_created"),
+            models.Index(fields=["context", "created_at"], name="message_context_created"),
         ]
 
     def __str__(self):
@@ -89,6 +91,7 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["status", "handler"], name="delivery_status_handler"),
             models.Index(fields=["status", "context"], name="delivery_status_context"),
+            models.Index(fields=["status", "id"], name="delivery_status_id"),
         ]
 
     def __str__(self):
@@ -151,6 +154,8 @@ class JournalEntry(models.Model):
             models.Index(fields=["message_id", "seq"], name="journal_message"),
             models.Index(fields=["type", "seq"], name="journal_type"),
             models.Index(fields=["step", "seq"], name="journal_step"),
+            models.Index(fields=["kind", "seq"], name="journal_kind"),
+            models.Index(fields=["context", "seq"], name="journal_context"),
             models.Index(fields=["at"], name="journal_at"),
         ]
 
