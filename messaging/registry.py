@@ -42,7 +42,8 @@ class Registry:
 
     def register_message(self, cls: type[Message]) -> None:
         existing = self.messages.get(cls.name)
-        if existing is not None and existing.__qualname__ != cls.__qualname__:
+        # Same module and qualname is the same class imported again; anything else is a clash.
+        if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
             raise DuplicateHandlerError(
                 f"message name {cls.name!r} is used by both {existing.__module__}.{existing.__qualname__} "
                 f"and {cls.__module__}.{cls.__qualname__}"

@@ -58,3 +58,15 @@ class DoWork(Command):
 
     key: str
     fail: bool = False
+
+
+class Unserialisable(Command):
+    """Its handler writes an effect, then returns a value JSON cannot hold."""
+
+    key: str
+
+
+class Noted(Event):
+    """Its handler returns the model instance it wrote: an event's return value is ignored."""
+
+    key: str

@@ -92,3 +92,24 @@ def do_work(command: DoWork):
 @reply_handler
 def work_outcome(outcome: messaging.CommandOutcome):
     record("work_outcome", str(outcome.command_id), data=outcome.model_dump(mode="json"))
+
+
+# --- appended for the in-process unit tests -----------------------------------------
+from tests.testapp.contracts import Noted, Unserialisable  # noqa: E402
+
+
+@handler(Unserialisable)
+def unserialisable(command: Unserialisable):
+    record("unserialisable", command.key)
+    return {command.key}  # a set: the outcome cannot be stored
+
+
+@reply_handler
+def outcome_log(outcome: messaging.CommandOutcome):
+    """Records every outcome (one per delivered CommandOutcome message), not one per command."""
+    record("outcome_log", current().causation_id, data=outcome.model_dump(mode="json"))
+
+
+@handler(Noted)
+def noted(event: Noted):
+    return record("noted", event.key)

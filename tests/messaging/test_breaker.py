@@ -1,0 +1,131 @@
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+import messaging
+from messaging import breaker
+from messaging.claims import delivery_claim_next
+from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Step
+from messaging.worker import execute
+from tests.factories import OrderFactory
+from tests.testapp.contracts import Flaky, Ping, Rejected
+from vendors.contracts import VendorNotified
+
+pytestmark = pytest.mark.django_db
+
+THRESHOLD = settings.MESSAGING["breaker_threshold"]
+COOLDOWN = timedelta(seconds=settings.MESSAGING["breaker_cooldown"])
+
+
+def trip_breaker(run_deliveries, *, fail_times: int) -> None:
+    """Fail as many first attempts in the ``tests`` context as open its breaker."""
+    for n in range(THRESHOLD):
+        messaging.publish(Flaky(key=f"k{n}", fail_times=fail_times))
+    assert run_deliveries() == THRESHOLD
+
+
+def attempts() -> list[int]:
+    return list(Delivery.objects.order_by("id").values_list("attempts", flat=True))
+
+
+def after_cooldown():
+    return timezone.now() + COOLDOWN + timedelta(seconds=1)
+
+
+def test_consecutive_failures_open_the_contexts_breaker(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)
+
+    breaker = CircuitBreaker.objects.get(context="tests")
+    assert (breaker.state, breaker.consecutive_failures) == (BreakerState.OPEN, THRESHOLD)
+    assert JournalEntry.objects.get(step=Step.BREAKER_OPENED).detail.startswith(f"{THRESHOLD} consecutive failures")
+
+
+def test_one_failure_short_of_the_threshold_leaves_the_breaker_closed(run_deliveries):
+    for n in range(THRESHOLD - 1):
+        messaging.publish(Flaky(key=f"k{n}", fail_times=1))
+
+    assert run_deliveries() == 2 * (THRESHOLD - 1)  # each fails once, then succeeds
+
+    assert CircuitBreaker.objects.get(context="tests").state == BreakerState.CLOSED
+    assert not JournalEntry.objects.filter(step=Step.BREAKER_OPENED).exists()
+
+
+def test_an_open_breaker_holds_its_contexts_deliveries_without_counting_attempts(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)
+    messaging.publish(Ping(key="waits"))
+
+    assert run_deliveries() == 0
+    assert run_deliveries(now=timezone.now() + COOLDOWN / 2) == 0
+
+    assert attempts() == [1] * THRESHOLD + [0, 0]
+    assert Delivery.objects.filter(status=DeliveryStatus.RUNNING).count() == 0
+
+
+def test_an_open_breaker_holds_only_its_own_context(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)  # more held deliveries than a claim looks at
+    order = OrderFactory(status="paid")
+
+    messaging.publish(VendorNotified(order_id=order.pk, vendor_id=order.vendor_ids[0]))
+
+    assert run_deliveries() == 1
+    assert Delivery.objects.get(context="orders").status == DeliveryStatus.SUCCEEDED
+
+
+def test_permanent_errors_do_not_count_towards_the_breaker(run_deliveries):
+    for n in range(THRESHOLD):
+        messaging.publish(Rejected(key=f"k{n}"))
+
+    assert run_deliveries() == THRESHOLD
+
+    assert not CircuitBreaker.objects.filter(context="tests").exclude(consecutive_failures=0).exists()
+    assert not JournalEntry.objects.filter(step=Step.BREAKER_OPENED).exists()
+
+
+def test_after_the_cool_down_exactly_one_probe_is_claimed(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)
+    later = after_cooldown()
+
+    probe = delivery_claim_next(actor="test", now=later)
+
+    assert probe is not None
+    assert delivery_claim_next(actor="test", now=later) is None
+    assert CircuitBreaker.objects.get(context="tests").state == BreakerState.HALF_OPEN
+    started = JournalEntry.objects.filter(step=Step.STARTED).first()
+    assert started.detail == "probe of an open circuit breaker"
+
+
+def test_a_successful_probe_closes_the_breaker_and_lets_the_rest_through(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)
+    later = after_cooldown()
+
+    execute(delivery_claim_next(actor="test", now=later))
+
+    breaker = CircuitBreaker.objects.get(context="tests")
+    assert (breaker.state, breaker.consecutive_failures, breaker.open_until) == (BreakerState.CLOSED, 0, None)
+    assert JournalEntry.objects.get(step=Step.BREAKER_CLOSED).detail == "probe succeeded"
+    assert run_deliveries(now=later) == THRESHOLD - 1
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_failed_probe_opens_the_breaker_again(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=2)
+    later = after_cooldown()
+
+    execute(delivery_claim_next(actor="test", now=later))
+
+    breaker = CircuitBreaker.objects.get(context="tests")
+    assert breaker.state == BreakerState.OPEN
+    assert breaker.open_until > timezone.now() + COOLDOWN / 2
+    assert JournalEntry.objects.filter(step=Step.BREAKER_OPENED).count() == 2
+    assert sorted(attempts()) == [1] * (THRESHOLD - 1) + [2]
+    assert run_deliveries() == 0
+
+
+def test_only_the_first_of_two_simultaneous_probe_claims_wins(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=1)
+    later = after_cooldown()
+
+    # Two workers saw the cool-down end; the compare-and-set lets one through.
+    assert [breaker.try_probe("tests", later), breaker.try_probe("tests", later)] == [True, False]

@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django_q.models import OrmQ
+
+import messaging
+from messaging import wakeup
+from messaging.models import Delivery, JournalEntry, Message, Step
+from tests.testapp.contracts import DoWork, Ping
+
+pytestmark = pytest.mark.django_db
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_rolled_back_transaction_leaves_no_message_delivery_or_journal_entry():
+    with pytest.raises(Boom), transaction.atomic():
+        messaging.publish(Ping(key="k"))
+        messaging.send(DoWork(key="k"))
+        raise Boom
+
+    assert (Message.objects.count(), Delivery.objects.count(), JournalEntry.objects.count()) == (0, 0, 0)
+
+
+def test_a_rolled_back_transaction_wakes_no_worker(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom), transaction.atomic():
+        messaging.publish(Ping(key="k"))
+        raise Boom
+
+    assert callbacks == []
+    assert not OrmQ.objects.exists()
+
+
+def test_workers_are_woken_only_once_the_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        messaging.publish(Ping(key="k"))
+
+    assert len(callbacks) == 1
+    assert not OrmQ.objects.exists()
+
+    callbacks[0]()
+
+    # Two deliveries: as many wake-up tasks as can run them in parallel.
+    assert OrmQ.objects.count() == min(2, wakeup.worker_count())
+    assert {task.func() for task in OrmQ.objects.all()} == {wakeup.RUN_DUE_DELIVERIES}
+
+
+def test_a_delayed_message_registers_no_wake_up(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        messaging.publish(Ping(key="k"), delay=timedelta(minutes=5))
+
+    assert callbacks == []
+    assert not OrmQ.objects.exists()
+
+
+def test_the_message_is_signed_and_its_deliveries_are_due_at_once():
+    event_id = messaging.publish(Ping(key="k"))
+
+    row = Message.objects.get(pk=event_id)
+    assert len(row.signature) == 64
+    assert row.not_before is None
+    assert {d.available_at for d in row.deliveries.all()} == {row.created_at}
+
+
+def test_the_first_journal_entry_describes_the_message():
+    command_id = messaging.send(DoWork(key="k"))
+
+    entry = JournalEntry.objects.get(message_id=command_id)
+    row = Message.objects.get(pk=command_id)
+    assert (entry.step, entry.kind, entry.type, entry.context) == (Step.SENT, "command", "tests.DoWork", "tests")
+    assert (entry.correlation_id, entry.at) == (row.correlation_id, row.created_at)
+    assert entry.detail == "tests.do_work"
