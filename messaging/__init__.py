@@ -13,6 +13,7 @@ from messaging.contracts import Command, Event, Message
 from messaging.decorators import handler, reply_handler
 from messaging.errors import (
     DuplicateHandlerError,
+    DuplicateMessageError,
     MessagingError,
     NoHandlerError,
     PermanentError,
@@ -40,6 +41,7 @@ __all__ = [
     "Command",
     "CommandOutcome",
     "DuplicateHandlerError",
+    "DuplicateMessageError",
     "Event",
     "Message",
     "MessagingError",

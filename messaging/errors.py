@@ -14,6 +14,10 @@ class DuplicateHandlerError(MessagingError):
     """A second handler for a command, or two handlers with one name."""
 
 
+class DuplicateMessageError(MessagingError):
+    """Two message classes claim one stable name."""
+
+
 class NoHandlerError(MessagingError):
     """A command was sent that no handler accepts."""
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from messaging.errors import DuplicateHandlerError, UnknownHandlerError, UnknownMessageTypeError
+from messaging.errors import DuplicateHandlerError, DuplicateMessageError, UnknownHandlerError, UnknownMessageTypeError
 from messaging.policy import RetryPolicy
 
 if TYPE_CHECKING:
@@ -44,15 +44,19 @@ class Registry:
         existing = self.messages.get(cls.name)
         # Same module and qualname is the same class imported again; anything else is a clash.
         if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise DuplicateHandlerError(
+            raise DuplicateMessageError(
                 f"message name {cls.name!r} is used by both {existing.__module__}.{existing.__qualname__} "
                 f"and {cls.__module__}.{cls.__qualname__}"
             )
         self.messages[cls.name] = cls
 
     def register_handler(self, handler: Handler) -> None:
-        if handler.name in self.handlers and self.handlers[handler.name].func is not handler.func:
-            raise DuplicateHandlerError(f"two handlers are named {handler.name!r}")
+        existing = self.handlers.get(handler.name)
+        if existing is not None and (existing.func, existing.message_type) != (handler.func, handler.message_type):
+            raise DuplicateHandlerError(
+                f"two handlers are named {handler.name!r}: a handler's name is its identity in stored "
+                "deliveries, so give one of them another name=..."
+            )
         message_type = handler.message_type
         if message_type is not None:
             current = self.subscribers[message_type.name]

@@ -48,6 +48,13 @@ def test_two_handlers_cannot_share_a_name():
     assert registry.handler("tests.ping_a").func is ping_a
 
 
+def test_one_function_cannot_handle_two_types_under_one_name():
+    with pytest.raises(DuplicateHandlerError, match="give one of them another name"):
+        handler(Positive)(ping_a)
+
+    assert registry.handler("tests.ping_a").message_type is Ping
+
+
 def test_only_message_classes_can_be_handled():
     with pytest.raises(TypeError, match="takes a Command or Event class"):
         handler(Ping(key="k"))

@@ -4,7 +4,7 @@ import uuid
 import pytest
 from pydantic import ValidationError
 
-from messaging import Command, DuplicateHandlerError, Event
+from messaging import Command, DuplicateMessageError, Event
 from messaging.registry import registry
 from orders.contracts import CancelOrder, OrderPaid
 from tests.testapp.contracts import Ping, Positive
@@ -65,7 +65,7 @@ def test_a_message_cannot_be_changed_after_construction():
 
 
 def test_a_second_class_cannot_take_a_registered_name():
-    with pytest.raises(DuplicateHandlerError, match=re.escape("'tests.Ping' is used by both")):
+    with pytest.raises(DuplicateMessageError, match=re.escape("'tests.Ping' is used by both")):
 
         class Ping(Event):  # same context and class name as tests.testapp.contracts.Ping
             key: int
@@ -75,7 +75,7 @@ def test_a_second_class_cannot_take_a_registered_name():
 
 def test_a_same_named_class_in_another_module_of_the_context_is_refused():
     # Two module-level classes share a qualname; only their modules tell them apart.
-    with pytest.raises(DuplicateHandlerError, match=re.escape("tests.messaging.elsewhere.Ping")):
+    with pytest.raises(DuplicateMessageError, match=re.escape("tests.messaging.elsewhere.Ping")):
 
         class Ping(Command):
             __module__ = "tests.messaging.elsewhere"
