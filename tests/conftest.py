@@ -1,6 +1,6 @@
 import pytest
 
-from tests.processes import ManagedProcess
+from tests.processes import ManagedProcess, wait_for_cluster
 
 
 @pytest.fixture
@@ -18,8 +18,13 @@ def _start(name, *args, tmp_path_factory):
 
 @pytest.fixture
 def qcluster(transactional_db, tmp_path_factory):
-    """A real django-q2 cluster (2 workers) on the test database, for this test only."""
+    """A real django-q2 cluster (2 workers) on the test database, for this test only; running once returned."""
     cluster = _start("qcluster", "qcluster", tmp_path_factory=tmp_path_factory)
+    try:
+        wait_for_cluster(cluster)
+    except BaseException:
+        cluster.stop()
+        raise
     yield cluster
     cluster.stop()
     print(cluster.output()[-5000:])

@@ -63,6 +63,24 @@ class ManagedProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def wait_for_cluster(cluster: ManagedProcess, *, timeout: float = 20) -> None:
+    """Return once the qcluster has spawned its workers and guards them (its stats say Idle or Working)."""
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    running = {str(Conf.IDLE), str(Conf.WORKING)}
+
+    def ready():
+        if not cluster.alive():
+            raise AssertionError(f"qcluster exited with {cluster.process.returncode}:\n{cluster.output()[-3000:]}")
+        return any(stat.pid == cluster.process.pid and str(stat.status) in running for stat in Stat.get_all())
+
+    wait_until(ready, timeout=timeout, message="the qcluster to start")
+
 
 def wait_until(predicate, *, timeout: float = 30, interval: float = 0.05, message: str = "condition"):
     deadline = time.monotonic() + timeout
