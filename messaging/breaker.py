@@ -18,8 +18,9 @@ def blocked_contexts(now):
     return CircuitBreaker.objects.exclude(state=BreakerState.CLOSED).filter(open_until__gt=now).values("context")
 
 
-def probing_contexts():
-    return CircuitBreaker.objects.exclude(state=BreakerState.CLOSED).values("context")
+def states() -> dict[str, CircuitBreaker]:
+    """Breakers that are open, probing, or counting failures; a context absent here is clean."""
+    return {b.context: b for b in CircuitBreaker.objects.exclude(state=BreakerState.CLOSED, consecutive_failures=0)}
 
 
 def try_probe(context: str, now) -> bool:
@@ -33,19 +34,24 @@ def try_probe(context: str, now) -> bool:
 
 
 def record_success(context: str) -> None:
-    """Reset the context's failure count; close its breaker if it was probing."""
-    states = list(
-        CircuitBreaker.objects.filter(context=context)
-        .exclude(state=BreakerState.CLOSED, consecutive_failures=0)
-        .values_list("state", flat=True)
-    )
-    if not states:
+    """A probe's success closes the breaker; any success resets a closed one's count.
+
+    A success of a delivery that was already running when the breaker opened
+    says little about the context now: the breaker waits for its probe.
+    """
+    breaker = CircuitBreaker.objects.select_for_update().filter(context=context).first()
+    if breaker is None or breaker.state == BreakerState.OPEN:
         return
-    CircuitBreaker.objects.filter(context=context).update(
-        state=BreakerState.CLOSED, consecutive_failures=0, open_until=None
-    )
-    if states[0] != BreakerState.CLOSED:
+    was_probing = breaker.state == BreakerState.HALF_OPEN
+    breaker.state, breaker.consecutive_failures, breaker.open_until = BreakerState.CLOSED, 0, None
+    breaker.save()
+    if was_probing:
         journal.record(Step.BREAKER_CLOSED, context=context, actor="worker", detail="probe succeeded")
+
+
+def is_blocking(context: str, now) -> bool:
+    breaker = CircuitBreaker.objects.filter(context=context).first()
+    return breaker is not None and breaker.blocks(now)
 
 
 def record_failure(context: str, now) -> None:

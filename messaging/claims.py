@@ -1,26 +1,27 @@
 """Claiming due deliveries with a lease.
 
-A claim is one short transaction: pick the oldest due delivery whose handler
-is not paused and whose context's breaker lets it through, lease it (token +
-expiry), count the attempt and journal "started". On PostgreSQL the pick uses
-``SKIP LOCKED``; on SQLite the IMMEDIATE transaction serialises claimers.
-The status guard in the UPDATE makes the claim a compare-and-set either way.
+Candidates are read without a lock (a plain WAL read on SQLite), skipping
+paused handlers and contexts whose breaker is open; then one short write
+transaction leases a small batch of them (one token, an expiry, one more
+attempt each). The status guard in that UPDATE makes it a compare-and-set, so
+two workers that read the same candidates cannot both lease one. Batches cut
+write transactions on SQLite, which has one writer at a time; they stay small
+and split between workers so that slow handlers still run in parallel.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from math import ceil
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
-from messaging import breaker, journal
+from messaging import breaker, wakeup
 from messaging.conf import messaging_settings
-from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, Step, Subscription
+from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, Subscription
 from messaging.registry import registry
-
-CANDIDATES = 4
 
 
 @dataclass
@@ -28,9 +29,12 @@ class Claim:
     delivery: Delivery
     token: uuid.UUID
     actor: str
+    breaker_clean: bool = False  # no failures on record for its context: success need not reset it
+    probe: bool = False  # the one delivery let through an open breaker
 
 
 def due_deliveries(now):
+    """Waiting deliveries that are due and may run now (a queryset)."""
     paused = Subscription.objects.filter(paused=True).values("handler")
     return (
         Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=now)
@@ -45,36 +49,75 @@ def lease_seconds(handler_name: str) -> float:
     return timeout + messaging_settings().lease_grace
 
 
+def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> list[Claim]:
+    """Lease up to ``limit`` due deliveries, oldest first; [] when none is due."""
+    now = now or timezone.now()
+    limit = limit or messaging_settings().claim_batch
+    paused = set(Subscription.objects.filter(paused=True).values_list("handler", flat=True))
+    breakers = breaker.states()
+    blocked = {context for context, b in breakers.items() if b.blocks(now)}
+    candidates = list(
+        Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=now)
+        .exclude(handler__in=paused)
+        .exclude(context__in=blocked)
+        .order_by("available_at", "id")
+        .values_list("id", "context")[: limit * wakeup.worker_count()]
+    )
+    # Share a backlog between workers rather than one worker taking it all.
+    take = min(limit, ceil(len(candidates) / wakeup.worker_count()))
+    chosen, probing = [], set()
+    for pk, context in candidates:
+        if len(chosen) == take:
+            break
+        if context in breakers and breakers[context].awaits_probe(now):
+            # One delivery is the probe of an open breaker, and only if we win it.
+            if context in probing or not breaker.try_probe(context, now):
+                continue
+            probing.add(context)
+        chosen.append(pk)
+    if not chosen:
+        return []
+    token = uuid.uuid4()
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=chosen, status__in=WAITING_STATUSES).update(
+            status=DeliveryStatus.RUNNING,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=lease_seconds("")),  # renewed per handler if short
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        claimed = list(Delivery.objects.filter(pk__in=chosen, lease_token=token).select_related("message"))
+    claimed.sort(key=lambda d: (d.available_at, d.pk))
+    return [
+        Claim(d, token, actor, breaker_clean=d.context not in breakers, probe=d.context in probing) for d in claimed
+    ]
+
+
 def delivery_claim_next(*, actor: str, now=None) -> Claim | None:
     """Lease the next due delivery, or return None when there is none."""
+    claims = delivery_claim_batch(actor=actor, now=now, limit=1)
+    return claims[0] if claims else None
+
+
+def release(claim: Claim) -> None:
+    """Give a claimed delivery back unrun, its attempt not counted (its context's breaker opened)."""
+    delivery = claim.delivery
+    Delivery.objects.filter(pk=delivery.pk, lease_token=claim.token).update(
+        status=DeliveryStatus.FAILED if delivery.attempts > 1 else DeliveryStatus.PENDING,
+        attempts=delivery.attempts - 1,
+        lease_token=None,
+        lease_expires_at=None,
+    )
+
+
+def lease_renew_if_short(claim: Claim, *, now=None) -> bool:
+    """Make sure the lease outlasts the handler about to run; False if it was lost."""
     now = now or timezone.now()
-    with transaction.atomic():
-        candidates = (
-            due_deliveries(now)
-            .annotate(probe=Exists(breaker.probing_contexts().filter(context=OuterRef("context"))))
-            .select_related("message")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("available_at", "id")[:CANDIDATES]
-        )
-        for delivery in candidates:
-            if delivery.probe and not breaker.try_probe(delivery.context, now):
-                continue
-            token = uuid.uuid4()
-            expires = now + timedelta(seconds=lease_seconds(delivery.handler))
-            claimed = Delivery.objects.filter(pk=delivery.pk, status__in=WAITING_STATUSES).update(
-                status=DeliveryStatus.RUNNING,
-                lease_token=token,
-                lease_expires_at=expires,
-                attempts=delivery.attempts + 1,
-                updated_at=now,
-            )
-            if not claimed:
-                continue
-            delivery.status, delivery.lease_token, delivery.lease_expires_at = DeliveryStatus.RUNNING, token, expires
-            delivery.attempts += 1
-            detail = "probe of an open circuit breaker" if delivery.probe else ""
-            journal.append(
-                journal.entry_for(delivery.message, Step.STARTED, delivery=delivery, at=now, actor=actor, detail=detail)
-            )
-            return Claim(delivery=delivery, token=token, actor=actor)
-    return None
+    needed = now + timedelta(seconds=lease_seconds(claim.delivery.handler))
+    if claim.delivery.lease_expires_at >= needed - timedelta(seconds=messaging_settings().lease_grace / 2):
+        return True
+    renewed = Delivery.objects.filter(
+        pk=claim.delivery.pk, lease_token=claim.token, status=DeliveryStatus.RUNNING
+    ).update(lease_expires_at=needed)
+    claim.delivery.lease_expires_at = needed
+    return bool(renewed)

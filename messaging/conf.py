@@ -14,6 +14,7 @@ class MessagingSettings:
     lease_grace: float = 5.0  # lease = handler timeout + grace
     drain_seconds: float = 5.0  # a worker task stops claiming new work after this...
     drain_batch: int = 200  # ... or after this many deliveries
+    claim_batch: int = 10  # deliveries leased per claim transaction, at most
     sweep_interval: float = 2.0  # seconds between sweeps
     breaker_threshold: int = 5  # consecutive failures that open a context's breaker
     breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe

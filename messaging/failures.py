@@ -29,23 +29,27 @@ def describe(error: BaseException) -> str:
     return text if isinstance(error, PermanentError) else f"{type(error).__name__}: {text}"
 
 
-def record(claim, error: BaseException, *, duration_ms: float | None = None) -> str:
+def record(claim, error: BaseException, *, started_at=None, duration_ms: float | None = None) -> str:
     """Record a failed attempt of a claimed delivery; returns its new status."""
-    trace = "".join(tracebacks.format_exception(error))
     with transaction.atomic():
         return settle(
             claim.delivery,
             token=claim.token,
             error=describe(error),
-            trace=trace,
+            trace="".join(tracebacks.format_exception(error)),
             permanent=isinstance(error, PermanentError),
             actor=claim.actor,
+            # The attempt's "started" was rolled back with its handler: write it now.
+            started=journal.started(claim, at=started_at) if started_at else None,
             duration_ms=duration_ms,
         )
 
 
-def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: str, duration_ms=None) -> str:
-    """Mark the attempt failed and schedule a retry, or dead-letter. Call in a transaction."""
+def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: str, started=None, duration_ms=None):
+    """Mark the attempt failed and schedule a retry, or dead-letter; returns the new status.
+
+    Call in a transaction. ``started`` is the attempt's journal entry, if known.
+    """
     now = timezone.now()
     policy = policy_for(delivery.handler)
     delay = None if permanent else policy.delay_after(delivery.attempts)
@@ -66,11 +70,12 @@ def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: s
     if not Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**changes):
         return delivery.status  # re-claimed meanwhile: the new holder owns the outcome
     row = delivery.message
-    entries = [
+    entries = [started] if started else []
+    entries.append(
         journal.entry_for(
             row, Step.FAILED, delivery=delivery, at=now, actor=actor, detail=error, duration_ms=duration_ms
         )
-    ]
+    )
     if status == DeliveryStatus.DEAD:
         reason = "permanent error" if permanent else f"gave up after {delivery.attempts} attempts"
         entries.append(

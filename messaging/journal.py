@@ -9,7 +9,7 @@ journal writers commit one after another (held only from the append to commit).
 from django.db import connection
 from django.utils import timezone
 
-from messaging.models import JournalEntry
+from messaging.models import JournalEntry, Step
 
 JOURNAL_LOCK_KEY = 0x6A6F75726E616C  # "journal"
 
@@ -35,6 +35,14 @@ def entry_for(message, step: str, *, delivery=None, at=None, **fields) -> Journa
         correlation_id=message.correlation_id,
         causation_id=message.causation_id,
         **fields,
+    )
+
+
+def started(claim, *, at) -> JournalEntry:
+    """The start of a claimed delivery's attempt (written when the attempt ends)."""
+    detail = "probe of an open circuit breaker" if claim.probe else ""
+    return entry_for(
+        claim.delivery.message, Step.STARTED, delivery=claim.delivery, at=at, actor=claim.actor, detail=detail
     )
 
 

@@ -181,6 +181,12 @@ class CircuitBreaker(models.Model):
     def __str__(self):
         return f"{self.context}: {self.state}"
 
+    def blocks(self, now) -> bool:
+        return self.state != BreakerState.CLOSED and self.open_until is not None and self.open_until > now
+
+    def awaits_probe(self, now) -> bool:
+        return self.state != BreakerState.CLOSED and not self.blocks(now)
+
 
 class Subscription(models.Model):
     """Operating state of one handler; a paused handler's deliveries wait."""

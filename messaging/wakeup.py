@@ -30,8 +30,16 @@ def worker_count() -> int:
 
 
 def wake(deliveries: int = 1) -> int:
-    """Enqueue enough wake-ups for ``deliveries`` to run in parallel; returns how many."""
-    tasks = max(1, min(deliveries, worker_count()))
+    """Enqueue enough wake-ups for ``deliveries`` to run in parallel; returns how many.
+
+    A wake-up still waiting in the broker will start after this call, hence
+    after the caller's commit, and drain everything due by then: so only the
+    shortfall is enqueued. (This counts every waiting task of the queue, which
+    the project reserves for messaging; were it shared, a delivery could wait
+    for the sweeper, never longer.)
+    """
+    wanted = max(1, min(deliveries, worker_count()))
+    tasks = wanted - queued_wakeups()
     for _ in range(tasks):
         async_task(RUN_DUE_DELIVERIES, broker=broker(), task_name="messaging wake-up")
     return tasks

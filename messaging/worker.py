@@ -1,10 +1,10 @@
 """Runs deliveries: the django-q2 task and what one attempt does.
 
 One attempt = claim (its own transaction, so the attempt is counted even if
-the process dies), then the handler's writes, the "succeeded" mark, the
-journal entry and any messages it sends, all in one transaction that first
-checks the lease token. A failure rolls that transaction back and is recorded
-in a new one by ``failures``.
+the process dies), then the handler's writes, the "succeeded" mark (a
+compare-and-set on the lease token), the journal entries and any messages it
+sends, all in one transaction. A failure rolls that transaction back and is
+recorded in a new one by ``failures``; a lost lease rolls it back silently.
 """
 
 import json
@@ -17,7 +17,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from messaging import breaker, failures, journal, outcomes, signing, wakeup
-from messaging.claims import Claim, delivery_claim_next, due_deliveries
+from messaging.claims import Claim, delivery_claim_batch, due_deliveries, lease_renew_if_short, release
 from messaging.conf import messaging_settings
 from messaging.context import Causation, causation
 from messaging.errors import (
@@ -41,38 +41,54 @@ def run_due_deliveries() -> int:
     deadline = monotonic() + settings.drain_seconds
     done = 0
     while done < settings.drain_batch and monotonic() < deadline:
-        claim = delivery_claim_next(actor=actor)
-        if claim is None:
+        claims = delivery_claim_batch(actor=actor)
+        if not claims:
             return done
-        execute(claim)
-        done += 1
+        done += execute_batch(claims)
     if due_deliveries(timezone.now()).exists():
         wakeup.wake()  # budget spent with work left: hand over to a fresh task
     return done
 
 
-def execute(claim: Claim) -> None:
-    """Run one claimed delivery and record its outcome."""
+def execute_batch(claims: list[Claim]) -> int:
+    """Run claimed deliveries in order; give back those of a context whose breaker opens meanwhile."""
+    halted, ran = set(), 0
+    for claim in claims:
+        context = claim.delivery.context
+        if context in halted:
+            release(claim)
+            continue
+        ran += 1
+        if not execute(claim) and breaker.is_blocking(context, timezone.now()):
+            halted.add(context)
+    return ran
+
+
+def execute(claim: Claim) -> bool:
+    """Run one claimed delivery and record its outcome; True if it succeeded."""
     delivery = claim.delivery
     row = delivery.message
-    started = monotonic()
+    started_at, started = timezone.now(), monotonic()
     origin = Causation(row.correlation_id, causation_id=str(row.id), actor=delivery.handler, attempt=delivery.attempts)
     with causation(origin):
         try:
             handler = registry.handler(delivery.handler)
             message = _load(row)
+            if not lease_renew_if_short(claim):
+                raise LeaseLostError(f"delivery {delivery.pk} lease lost before it started")
             with transaction.atomic():
-                _check_lease(claim)
                 with time_limit(handler.timeout, f"handler {handler.name}"):
                     result = handler(message)
-                _succeed(claim, result, duration_ms=(monotonic() - started) * 1000)
+                _succeed(claim, result, started_at=started_at, duration_ms=(monotonic() - started) * 1000)
+            return True
         except LeaseLostError:
             logger.warning(
                 "delivery %s was re-claimed by another worker; this run's effects are discarded", delivery.pk
             )
         except (Exception, HandlerTimeoutError) as error:
             logger.warning("delivery %s to %s failed: %s", delivery.pk, delivery.handler, error)
-            failures.record(claim, error, duration_ms=(monotonic() - started) * 1000)
+            failures.record(claim, error, started_at=started_at, duration_ms=(monotonic() - started) * 1000)
+        return False
 
 
 def _load(row):
@@ -89,17 +105,8 @@ def _load(row):
         raise InvalidPayloadError(f"invalid payload for {row.type}: {error}") from error
 
 
-def _check_lease(claim: Claim) -> None:
-    still_ours = (
-        Delivery.objects.select_for_update()
-        .filter(pk=claim.delivery.pk, lease_token=claim.token, status=DeliveryStatus.RUNNING)
-        .exists()
-    )
-    if not still_ours:
-        raise LeaseLostError(f"delivery {claim.delivery.pk} lease lost")
-
-
-def _succeed(claim: Claim, result, *, duration_ms: float) -> None:
+def _succeed(claim: Claim, result, *, started_at, duration_ms: float) -> None:
+    """Mark the delivery succeeded, in the handler's transaction, if the lease is still ours."""
     delivery, row, now = claim.delivery, claim.delivery.message, timezone.now()
     if result is not None and row.kind != "command":
         result = None  # only commands have outcomes worth keeping
@@ -107,7 +114,7 @@ def _succeed(claim: Claim, result, *, duration_ms: float) -> None:
         json.dumps(result)
     except TypeError as error:
         raise PermanentError(f"handler {delivery.handler} returned a value that is not JSON: {error}") from error
-    Delivery.objects.filter(pk=delivery.pk, lease_token=claim.token).update(
+    still_ours = Delivery.objects.filter(pk=delivery.pk, lease_token=claim.token, status=DeliveryStatus.RUNNING).update(
         status=DeliveryStatus.SUCCEEDED,
         lease_token=None,
         lease_expires_at=None,
@@ -117,8 +124,12 @@ def _succeed(claim: Claim, result, *, duration_ms: float) -> None:
         finished_at=now,
         updated_at=now,
     )
+    if not still_ours:  # re-claimed by another worker: roll this run back
+        raise LeaseLostError(f"delivery {delivery.pk} lease lost")
     journal.append(
-        journal.entry_for(row, Step.SUCCEEDED, delivery=delivery, at=now, actor=claim.actor, duration_ms=duration_ms)
+        journal.started(claim, at=started_at),
+        journal.entry_for(row, Step.SUCCEEDED, delivery=delivery, at=now, actor=claim.actor, duration_ms=duration_ms),
     )
-    breaker.record_success(delivery.context)
+    if not claim.breaker_clean:
+        breaker.record_success(delivery.context)
     outcomes.reply(row, delivery, succeeded=True, result=result)

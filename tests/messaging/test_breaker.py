@@ -92,6 +92,7 @@ def test_after_the_cool_down_exactly_one_probe_is_claimed(run_deliveries):
     assert probe is not None
     assert delivery_claim_next(actor="test", now=later) is None
     assert CircuitBreaker.objects.get(context="tests").state == BreakerState.HALF_OPEN
+    execute(probe)
     started = JournalEntry.objects.filter(step=Step.STARTED).first()
     assert started.detail == "probe of an open circuit breaker"
 

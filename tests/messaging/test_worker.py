@@ -24,8 +24,23 @@ def test_a_claim_leases_the_delivery_and_counts_the_attempt():
     assert (delivery.status, delivery.attempts, delivery.lease_token) == (DeliveryStatus.RUNNING, 1, claim.token)
     assert delivery.lease_expires_at > delivery.available_at
     assert delivery_claim_next(actor="worker:2") is None  # a running delivery is nobody else's
-    started = JournalEntry.objects.get(step=Step.STARTED)
-    assert (started.handler, started.attempt, started.actor) == ("tests.positive", 1, "worker:1")
+
+
+def test_an_attempt_is_journaled_as_started_then_ended_when_it_ends():
+    messaging.publish(Positive(number=1))
+    claim = delivery_claim_next(actor="worker:1")
+    assert not JournalEntry.objects.filter(step=Step.STARTED).exists()  # not while the handler may roll back
+
+    worker.execute(claim)
+
+    started, succeeded = JournalEntry.objects.filter(step__in=[Step.STARTED, Step.SUCCEEDED]).order_by("seq")
+    assert (started.step, started.handler, started.attempt, started.actor) == (
+        Step.STARTED,
+        "tests.positive",
+        1,
+        "worker:1",
+    )
+    assert succeeded.step == Step.SUCCEEDED and started.at <= succeeded.at
 
 
 def test_a_stale_claim_whose_lease_was_taken_over_has_no_effect():
