@@ -12,7 +12,8 @@ from pathlib import Path
 IN_TASK = "run_due_deliveries (messaging/worker.py"
 # (label, frame prefix): a sample counts for every label one of its frames starts with.
 STEPS = [
-    ("claim: delivery_claim_next", "delivery_claim_next (messaging/claims.py"),
+    ("claim: delivery_claim_batch", "delivery_claim_batch (messaging/claims.py"),
+    ("group commit: execute_batch", "execute_batch (messaging/worker.py"),
     ("execute (handler transaction)", "execute (messaging/worker.py"),
     ("  _load (signature, validation)", "_load (messaging/worker.py"),
     ("  _check_lease", "_check_lease (messaging/worker.py"),

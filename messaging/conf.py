@@ -12,9 +12,9 @@ from django.core.signals import setting_changed
 class MessagingSettings:
     handler_timeout: float = 10.0  # default seconds before a handler is stopped
     lease_grace: float = 5.0  # lease = handler timeout + grace
-    drain_seconds: float = 5.0  # a worker task stops claiming new work after this...
-    drain_batch: int = 200  # ... or after this many deliveries
+    drain_seconds: float = 5.0  # a worker task stops claiming new work after this
     claim_batch: int = 10  # deliveries leased per claim transaction, at most
+    group_commit_seconds: float = 0.02  # deliveries share a commit for up to this long
     sweep_interval: float = 2.0  # seconds between sweeps
     breaker_threshold: int = 5  # consecutive failures that open a context's breaker
     breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe

@@ -122,7 +122,7 @@ def test_a_handler_that_hangs_past_its_timeout_is_stopped_and_counted_as_a_faile
     assert list(Effect.objects.values_list("attempt", flat=True)) == [2]
 
 
-@override_settings(MESSAGING={"drain_batch": 1})
+@override_settings(MESSAGING={"drain_seconds": 0})
 def test_a_worker_task_that_spends_its_budget_with_work_left_wakes_a_fresh_task():
     messaging.publish(Ping(key="k"))
 
