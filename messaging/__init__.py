@@ -9,6 +9,7 @@ transaction; django-q2 workers run the deliveries after commit.
 
 from importlib import import_module
 
+from messaging.context import correlated
 from messaging.contracts import Command, Event, Message
 from messaging.decorators import handler, reply_handler
 from messaging.errors import (
@@ -49,6 +50,7 @@ __all__ = [
     "PermanentError",
     "RetryPolicy",
     "UnknownHandlerError",
+    "correlated",
     "handler",
     "outcome",
     "publish",

@@ -38,6 +38,21 @@ def causation(value: Causation):
         _current.reset(token)
 
 
+@contextmanager
+def correlated(correlation_id: str, *, actor: str = ""):
+    """Run with ``correlation_id`` (e.g. an order's id, so its whole conversation shares one)."""
+    active = _current.get()
+    with causation(
+        Causation(
+            correlation_id=str(correlation_id),
+            causation_id=active.causation_id if active else "",
+            actor=actor or (active.actor if active else ""),
+            attempt=active.attempt if active else 0,
+        )
+    ) as value:
+        yield value
+
+
 def for_new_message() -> Causation:
     """Correlation and causation for a message about to be written."""
     return _current.get() or Causation(correlation_id=new_correlation_id())

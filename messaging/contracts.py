@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from messaging import registry
 
 Kind = Literal["command", "event"]
+RESERVED = {"name", "kind", "version", "context"}  # class attributes every message has
 
 
 class Message(BaseModel):
@@ -33,6 +34,11 @@ class Message(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         if cls.__module__ == __name__:
             return  # the abstract bases below
+        if clash := RESERVED & set(cls.model_fields):
+            raise TypeError(
+                f"{cls.__qualname__}: field(s) {sorted(clash)} would hide the message's own "
+                f"{', '.join(sorted(RESERVED))}; rename them (e.g. product_name)"
+            )
         cls.context = cls.__module__.split(".")[0]
         if "name" not in cls.__dict__:
             cls.name = f"{cls.context}.{cls.__name__}"

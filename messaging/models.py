@@ -7,6 +7,7 @@ and errors. ``JournalEntry`` rows record every step, in commit order.
 
 import uuid
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -186,6 +187,41 @@ class CircuitBreaker(models.Model):
 
     def awaits_probe(self, now) -> bool:
         return self.state != BreakerState.CLOSED and not self.blocks(now)
+
+
+class FaultSetting(models.Model):
+    """Fault lab settings for one destination context (see messaging/faults.py)."""
+
+    context = models.CharField(max_length=40, primary_key=True)
+    unavailable = models.BooleanField(default=False, help_text="Every handler of the context fails, transiently.")
+    latency_ms = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(30_000)], help_text="Added before each handler runs."
+    )
+    failure_rate = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)], help_text="Percent of attempts that fail, transiently."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(failure_rate__lte=100), name="failure_rate_is_a_percentage"),
+            models.CheckConstraint(condition=Q(latency_ms__lte=30_000), name="latency_at_most_30s"),
+        ]
+
+    def __str__(self):
+        return f"{self.context}: " + (", ".join(self.describe()) or "healthy")
+
+    @property
+    def is_active(self) -> bool:
+        return self.unavailable or self.latency_ms > 0 or self.failure_rate > 0
+
+    def describe(self) -> list[str]:
+        parts = ["unavailable"] if self.unavailable else []
+        if self.latency_ms:
+            parts.append(f"+{self.latency_ms} ms")
+        if self.failure_rate:
+            parts.append(f"{self.failure_rate}% failures")
+        return parts
 
 
 class Subscription(models.Model):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from messaging import breaker, failures, journal, outcomes, signing, wakeup
+from messaging import breaker, failures, faults, journal, outcomes, signing, wakeup
 from messaging.claims import Claim, delivery_claim_batch, due_deliveries, lease_renew_if_short, release
 from messaging.conf import messaging_settings
 from messaging.context import Causation, causation
@@ -64,8 +64,10 @@ def execute_batch(claims: list[Claim]) -> int:
     Deliveries of a context whose breaker opens meanwhile are given back.
     """
     window = messaging_settings().group_commit_seconds
+    lab = faults.snapshot()
     halted, ran, pending = set(), 0, list(claims)
     while pending:
+        faults.sleep_latency(lab, pending[0].delivery.context)  # outside the transaction
         with transaction.atomic():
             opened = monotonic()
             while pending and monotonic() - opened <= window:
@@ -75,13 +77,19 @@ def execute_batch(claims: list[Claim]) -> int:
                     release(claim)
                     continue
                 ran += 1
-                if not execute(claim) and breaker.is_blocking(context, timezone.now()):
+                if not execute(claim, lab) and breaker.is_blocking(context, timezone.now()):
                     halted.add(context)
+                if pending and faults.latency_seconds(lab, pending[0].delivery.context):
+                    break  # commit before sleeping the next one's latency
     return ran
 
 
-def execute(claim: Claim) -> bool:
-    """Run one claimed delivery and record its outcome; True if it succeeded."""
+def execute(claim: Claim, lab: dict | None = None) -> bool:
+    """Run one claimed delivery and record its outcome; True if it succeeded.
+
+    ``lab`` is the fault lab's snapshot (read here if not given); its latency
+    is the caller's to sleep, outside any transaction.
+    """
     delivery = claim.delivery
     row = delivery.message
     started_at, started = timezone.now(), monotonic()
@@ -90,6 +98,7 @@ def execute(claim: Claim) -> bool:
         try:
             handler = registry.handler(delivery.handler)
             message = _load(row)
+            faults.raise_if_failing(faults.snapshot() if lab is None else lab, delivery.context)
             if not lease_renew_if_short(claim):
                 raise LeaseLostError(f"delivery {delivery.pk} lease lost before it started")
             with transaction.atomic():

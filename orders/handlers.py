@@ -1,16 +1,20 @@
-"""Orders' handlers: thin, load by id and call a service."""
+"""Orders' handlers: thin, they call a service."""
 
 from messaging import handler
-from orders import services
-from orders.contracts import CancelOrder
-from vendors.contracts import VendorNotified
+from orders.services import catalog
+from vendors.contracts import ProductListed, ProductPriceChanged, ProductStockChanged
 
 
-@handler(CancelOrder)
-def cancel_order(command: CancelOrder) -> None:
-    services.order_cancel(order_id=command.order_id, reason=command.reason)
+@handler(ProductListed)
+def catalog_add_product(event: ProductListed) -> None:
+    catalog.catalog_product_listed(event)
 
 
-@handler(VendorNotified)
-def record_vendor_notified(event: VendorNotified) -> None:
-    services.order_record_vendor_notified(order_id=event.order_id, vendor_id=event.vendor_id)
+@handler(ProductPriceChanged)
+def catalog_change_price(event: ProductPriceChanged) -> None:
+    catalog.catalog_price_changed(event)
+
+
+@handler(ProductStockChanged)
+def catalog_change_stock(event: ProductStockChanged) -> None:
+    catalog.catalog_stock_changed(event)

@@ -9,9 +9,8 @@ from messaging import breaker
 from messaging.claims import delivery_claim_next
 from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Step
 from messaging.worker import execute
-from tests.factories import OrderFactory
 from tests.testapp.contracts import Flaky, Ping, Rejected
-from vendors.contracts import VendorNotified
+from vendors.contracts import ProductListed
 
 pytestmark = pytest.mark.django_db
 
@@ -65,9 +64,11 @@ def test_an_open_breaker_holds_its_contexts_deliveries_without_counting_attempts
 
 def test_an_open_breaker_holds_only_its_own_context(run_deliveries):
     trip_breaker(run_deliveries, fail_times=1)  # more held deliveries than a claim looks at
-    order = OrderFactory(status="paid")
 
-    messaging.publish(VendorNotified(order_id=order.pk, vendor_id=order.vendor_ids[0]))
+    listed = ProductListed(
+        product_id=1, vendor_id=1, vendor_name="V", product_name="Tea", price="2.50", stock=3, revision=1
+    )
+    messaging.publish(listed)  # Orders keeps a catalogue of it
 
     assert run_deliveries() == 1
     assert Delivery.objects.get(context="orders").status == DeliveryStatus.SUCCEEDED

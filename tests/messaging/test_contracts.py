@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from messaging import Command, DuplicateMessageError, Event
 from messaging.registry import registry
-from orders.contracts import CancelOrder, OrderPaid
+from orders.contracts import CheckVendorResponses, OrderPaid
 from tests.testapp.contracts import Ping, Positive
 from vendors.contracts import NotifyVendor
 
@@ -22,7 +22,7 @@ def test_a_message_is_named_after_its_context_and_class():
 
 
 def test_defined_messages_are_registered_under_their_name():
-    assert registry.message_type("orders.CancelOrder") is CancelOrder
+    assert registry.message_type("orders.CheckVendorResponses") is CheckVendorResponses
     assert registry.message_type("tests.Ping") is Ping
 
 
@@ -38,16 +38,16 @@ def test_an_explicit_name_is_kept_across_a_rename():
 def test_the_payload_is_plain_json():
     order_id = uuid.uuid4()
 
-    payload = OrderPaid(order_id=order_id, vendor_ids=[3, 1]).payload()
+    payload = NotifyVendor(order_id=order_id, vendor_id=3, lines=[{"product_id": 7, "quantity": 2}]).payload()
 
-    assert payload == {"order_id": str(order_id), "vendor_ids": [3, 1]}
+    assert payload == {"order_id": str(order_id), "vendor_id": 3, "lines": [{"product_id": 7, "quantity": 2}]}
 
 
 def test_a_payload_is_validated_on_construction():
     with pytest.raises(ValidationError, match="greater than 0"):
         Positive(number=0)
     with pytest.raises(ValidationError, match="at least 1 item"):
-        OrderPaid(order_id=uuid.uuid4(), vendor_ids=[])
+        NotifyVendor(order_id=uuid.uuid4(), vendor_id=1, lines=[])
 
 
 def test_unknown_fields_are_refused():
@@ -83,3 +83,10 @@ def test_a_same_named_class_in_another_module_of_the_context_is_refused():
             key: int
 
     assert registry.message_type("tests.Ping").kind == "event"
+
+
+def test_a_field_may_not_hide_the_messages_own_name():
+    with pytest.raises(TypeError, match=re.escape("field(s) ['name'] would hide the message's own")):
+
+        class Labelled(Event):
+            name: str
