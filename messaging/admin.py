@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import Q
 
+import messaging.admin_faults  # (registers the fault lab's FaultSetting admin)
 import messaging.admin_operating  # noqa: F401  (registers the CircuitBreaker and Subscription admins)
 from messaging import operations
 from messaging.admin_display import (
