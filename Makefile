@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-postgres install migrate lint bench clean
+.PHONY: run test test-postgres install chromium migrate lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +25,19 @@ migrate: install
 run: migrate
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-## test: install and run every check: boundaries, lint, the whole suite
-test: install
+## chromium: Debian's Chromium for the browser tests (Playwright's own download cannot run here)
+chromium: $(CHROMIUM)
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium
+
+## test: install and run every check: boundaries, lint, the whole suite, then the real-browser tests
+## (a pytest session of their own: Playwright's event loop would break the async tests that follow)
+test: install chromium
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m browser --screenshot only-on-failure --output test-artifacts/playwright
 
 lint: install
 	$(BIN)/lint-imports

@@ -23,19 +23,23 @@ def test_database_url() -> str:
 
 
 class ManagedProcess:
-    """A ``manage.py`` child process with the test settings; killed on exit."""
+    """A ``manage.py`` child process with the test settings; killed on exit.
 
-    def __init__(self, *args: str, log: Path):
+    ``program`` runs another program instead of ``manage.py`` (e.g. ``daphne``); ``env`` adds variables.
+    """
+
+    def __init__(self, *args: str, log: Path, program: list[str] | None = None, env: dict[str, str] | None = None):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": test_database_url(),
             "PYTHONUNBUFFERED": "1",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+            **(env or {}),
         }
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), *args],
+            [*(program or [sys.executable, str(ROOT / "manage.py")]), *args],
             cwd=ROOT,
             env=env,
             stdout=log.open("ab"),
