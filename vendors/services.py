@@ -1,1 +1,0 @@
-"""Vendors' writes. Each runs in one transaction with the messages it emits."""
