@@ -21,8 +21,9 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
-## run: install, migrate, and start the web server (daphne), workers and sweeper; Ctrl-C stops all
+## run: install, migrate, seed the demo data (once), and start the web server (daphne), workers and sweeper; Ctrl-C stops all
 run: migrate
+	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 ## chromium: Debian's Chromium for the browser tests (Playwright's own download cannot run here)

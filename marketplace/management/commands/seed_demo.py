@@ -1,0 +1,89 @@
+"""``manage.py seed_demo``: demo vendors, products and accounts; running it again changes nothing.
+
+Vendors and products are created through ``vendors.services``, so each
+product's ``ProductListed`` reaches Orders' catalogue by events, as in
+production, once the workers run. Accounts: a staff superuser ``admin`` and
+one user per vendor (username = the vendor's slug, on the vendor's staff).
+Their password is ``DJANGO_SUPERUSER_PASSWORD`` if set, otherwise generated
+and printed once; an account that already exists keeps its password.
+"""
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Q
+
+from marketplace.management.demo_data import VENDORS, DemoVendor
+from vendors import services
+from vendors.models import Product, Vendor
+
+ADMIN_USERNAME = "admin"
+PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"
+
+
+class Command(BaseCommand):
+    help = "Create demo vendors, products, a staff superuser and vendor users (idempotent)."
+
+    def handle(self, *args, **options):
+        self.created: list[str] = []
+        self.secrets: list[str] = []
+        with transaction.atomic():  # the catalogue's events go out on commit, all or nothing
+            vendors = [self.seed_vendor(demo) for demo in VENDORS]
+            self.seed_user(ADMIN_USERNAME, staff_of=None)
+            for vendor in vendors:
+                self.seed_user(vendor.slug, staff_of=vendor)
+        self.report()
+
+    def seed_vendor(self, demo: DemoVendor) -> Vendor:
+        vendor = Vendor.objects.filter(Q(slug=demo.slug) | Q(name=demo.name)).first()
+        if vendor is None:
+            vendor = services.vendor_create(name=demo.name, slug=demo.slug, kind=demo.kind)
+            self.created.append(f"vendor {vendor.name} ({vendor.kind})")
+        listed = set(Product.objects.filter(vendor=vendor).values_list("name", flat=True))
+        for product in demo.products:
+            if product.name not in listed:
+                services.product_list(
+                    vendor=vendor, product_name=product.name, price=product.price, stock=product.stock
+                )
+                self.created.append(f"product {product.name} at {vendor.name}")
+        return vendor
+
+    def seed_user(self, username: str, *, staff_of: Vendor | None) -> None:
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            password = self.password_for(username)
+            if staff_of is None:
+                user = User.objects.create_superuser(username=username, email="", password=password)
+                self.created.append(f"staff superuser {username}")
+            else:
+                user = User.objects.create_user(username=username, password=password)
+                self.created.append(f"vendor user {username}")
+        if staff_of is not None and not staff_of.staff.filter(pk=user.pk).exists():
+            staff_of.staff.add(user)
+            self.created.append(f"{username} on the staff of {staff_of.name}")
+
+    def password_for(self, username: str) -> str:
+        if password := os.environ.get(PASSWORD_VARIABLE):
+            return password
+        password = secrets.token_urlsafe(12)
+        self.secrets.append(f"  {username:<20} {password}")
+        return password
+
+    def report(self) -> None:
+        if not self.created:
+            self.stdout.write("Nothing to do: the demo data is already there.")
+            return
+        self.stdout.write(self.style.SUCCESS("Demo data created:"))
+        for line in self.created:
+            self.stdout.write(f"  {line}")
+        if self.secrets:
+            self.stdout.write(self.style.WARNING("Generated passwords (shown once only, note them now):"))
+            for line in self.secrets:
+                self.stdout.write(line)
+        elif any("user" in line for line in self.created):
+            self.stdout.write(f"New accounts use the password in {PASSWORD_VARIABLE}.")
+        self.stdout.write("The products reach the storefront once the workers run (make run starts them).")

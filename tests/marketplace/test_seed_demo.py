@@ -1,0 +1,125 @@
+"""``manage.py seed_demo``: vendors and products through the services, accounts with no known password."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from marketplace.management.demo_data import VENDORS
+from messaging.models import Message
+from orders.models import CatalogProduct
+from vendors.models import Product, Vendor
+
+pytestmark = pytest.mark.django_db
+
+User = get_user_model()
+DEMO_PRODUCTS = sum(len(vendor.products) for vendor in VENDORS)
+
+
+def seed_demo() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def printed_passwords(output: str) -> dict[str, str]:
+    block = output.split("Generated passwords", 1)[1] if "Generated passwords" in output else ""
+    return dict(re.findall(r"^  (\S+) +(\S+)$", block, flags=re.MULTILINE))
+
+
+@pytest.fixture
+def no_password_variable(monkeypatch):
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+
+
+def test_it_creates_supermarkets_and_stores_each_with_four_to_six_products(no_password_variable):
+    seed_demo()
+
+    vendors = Vendor.objects.all()
+    assert 3 <= vendors.count() <= 4
+    assert set(vendors.values_list("kind", flat=True)) == {Vendor.Kind.SUPERMARKET, Vendor.Kind.STORE}
+    for vendor in vendors:
+        assert 4 <= vendor.products.count() <= 6, vendor
+    assert Product.objects.count() == DEMO_PRODUCTS
+
+
+def test_the_products_reach_the_orders_catalogue_by_events(no_password_variable, run_deliveries):
+    seed_demo()
+    assert Message.objects.filter(type="vendors.ProductListed").count() == DEMO_PRODUCTS
+    assert not CatalogProduct.objects.exists()  # not until the workers run
+
+    run_deliveries()
+
+    listed = {(p.vendor.name, p.name, p.price, p.stock) for p in Product.objects.select_related("vendor")}
+    catalogue = set(CatalogProduct.objects.values_list("vendor_name", "name", "price", "stock"))
+    assert catalogue == listed
+
+
+def test_a_staff_superuser_and_a_vendor_user_per_vendor_get_generated_passwords_printed_once(no_password_variable):
+    output = seed_demo()
+
+    passwords = printed_passwords(output)
+    slugs = set(Vendor.objects.values_list("slug", flat=True))
+    assert set(passwords) == {"admin", *slugs}
+    assert len(set(passwords.values())) == len(passwords), "each account gets its own password"
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert admin.check_password(passwords["admin"])
+    for vendor in Vendor.objects.all():
+        user = User.objects.get(username=vendor.slug)
+        assert not user.is_staff and not user.is_superuser
+        assert list(vendor.staff.all()) == [user]
+        assert user.check_password(passwords[vendor.slug])
+
+
+def test_passwords_are_generated_afresh_on_every_fresh_database(no_password_variable):
+    first = printed_passwords(seed_demo())["admin"]
+    User.objects.all().delete()
+
+    second = printed_passwords(seed_demo())["admin"]
+
+    assert first != second
+    assert len(second) >= 16
+
+
+def test_the_password_comes_from_django_superuser_password_and_is_not_printed(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-password-from-the-environment")
+
+    output = seed_demo()
+
+    assert "a-password-from-the-environment" not in output
+    assert "Generated passwords" not in output
+    assert "DJANGO_SUPERUSER_PASSWORD" in output
+    for username in ["admin", *Vendor.objects.values_list("slug", flat=True)]:
+        assert User.objects.get(username=username).check_password("a-password-from-the-environment")
+
+
+def test_running_it_again_changes_nothing_and_says_so(no_password_variable):
+    first = seed_demo()
+    password = printed_passwords(first)["admin"]
+    counts = (Vendor.objects.count(), Product.objects.count(), User.objects.count(), Message.objects.count())
+
+    second = seed_demo()
+
+    assert second.strip() == "Nothing to do: the demo data is already there."
+    assert (Vendor.objects.count(), Product.objects.count(), User.objects.count(), Message.objects.count()) == counts
+    assert User.objects.get(username="admin").check_password(password)
+
+
+def test_an_existing_admin_keeps_its_password_and_only_what_is_missing_is_added(no_password_variable):
+    User.objects.create_superuser(username="admin", email="", password="chosen-by-the-operator")
+    seed_demo()
+    first = VENDORS[0]
+    Product.objects.filter(vendor__slug=first.slug, name=first.products[-1].name).delete()
+    Vendor.objects.get(slug=first.slug).staff.clear()
+
+    output = seed_demo()
+
+    assert User.objects.get(username="admin").check_password("chosen-by-the-operator")
+    assert "Generated passwords" not in output
+    assert f"product {first.products[-1].name} at {first.name}" in output
+    assert f"{first.slug} on the staff of {first.name}" in output
+    assert Product.objects.count() == DEMO_PRODUCTS
+    assert Vendor.objects.get(slug=first.slug).staff.get().username == first.slug
