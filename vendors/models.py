@@ -63,3 +63,14 @@ class VendorNotification(models.Model):
 
     def __str__(self):
         return f"{self.vendor} ← order {self.order_id} ({self.status})"
+
+
+class CancelledOrder(models.Model):
+    """An order Orders cancelled: a notification of it that arrives late (a retry, the other style) reserves nothing."""
+
+    order_id = models.UUIDField(primary_key=True, help_text="The order, by id: it lives in another context.")
+    reason = models.CharField(max_length=200)
+    cancelled_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"order {self.order_id} cancelled: {self.reason}"
