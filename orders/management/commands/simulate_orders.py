@@ -1,0 +1,130 @@
+"""``manage.py simulate_orders``: customers placing (and paying) orders, for demos and benchmarks.
+
+Orders go through the same services as the storefront (``order_place``,
+``order_pay``), one transaction each, with random lines from Orders'
+catalogue read model, re-read before every order as stock moves.
+"""
+
+import math
+import random
+from collections import Counter
+from time import monotonic, sleep
+
+from django.core.management.base import BaseCommand, CommandError
+
+from orders.management.progress import ProgressBar
+from orders.models import CatalogProduct, Order, Payment
+from orders.services.payment import order_pay
+from orders.services.placing import LineRequest, OrderRejected, order_place
+from orders.services.settings import store_settings_update
+
+MAX_COUNT = 100_000
+SUCCEEDING_CARD = "4242424242424242"
+
+
+class Command(BaseCommand):
+    help = "Place (and with --pay, pay) N orders of random products through the storefront's services."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, required=True, help=f"Orders to place (1 to {MAX_COUNT}).")
+        parser.add_argument("--rate", type=float, help="Orders per second (default: as fast as possible).")
+        parser.add_argument("--pay", action="store_true", help="Pay each order once placed.")
+        parser.add_argument("--style", choices=["event", "command"], help="Set the store's style before starting.")
+        parser.add_argument("--card", help=f"Card number to pay with (default {SUCCEEDING_CARD}); needs --pay.")
+        parser.add_argument("--seed", type=int, help="Seed of the random choices, to repeat a run.")
+
+    def handle(self, *args, count, rate, pay, style, card, seed, **options):
+        check_arguments(count=count, rate=rate, pay=pay, card=card)
+        if not CatalogProduct.objects.filter(stock__gt=0).exists():
+            raise CommandError(
+                "The catalogue is empty (no product in stock): run seed_demo and start the workers first "
+                "(make run does both), so the vendors' products reach Orders."
+            )
+        if style:
+            store_settings_update(style=style)
+            self.stdout.write(f"Style set to {style}.")
+        rng, tally = random.Random(seed), Counter()
+        progress = ProgressBar(
+            count, lambda text: self.stderr.write(text, style_func=str, ending=""), enabled=self.stderr.isatty()
+        )
+        started = monotonic()
+        try:
+            for index in range(count):
+                if rate:
+                    sleep(max(0.0, started + index / rate - monotonic()))
+                simulate_one(index, rng=rng, pay=pay, card=card or SUCCEEDING_CARD, tally=tally)
+                progress.update(index + 1, note=summary_counts(tally, pay=pay))
+        except KeyboardInterrupt:
+            tally["interrupted"] += 1
+        finally:
+            progress.finish()
+        self.report(tally, pay=pay, elapsed=monotonic() - started)
+
+    def report(self, tally: Counter, *, pay: bool, elapsed: float) -> None:
+        attempted = tally["placed"] + tally["rejected"]
+        rate = attempted / elapsed if elapsed > 0 else 0.0
+        if tally["interrupted"]:
+            self.stdout.write(self.style.WARNING("Interrupted."))
+        self.stdout.write(f"{summary_counts(tally, pay=pay)} in {elapsed:.1f}s ({rate:.1f} orders/s).")
+        for reason, times in tally_reasons(tally).most_common(5):
+            self.stdout.write(f"  {times} x {reason}")
+
+
+def check_arguments(*, count: int, rate: float | None, pay: bool, card: str | None) -> None:
+    if count < 1:
+        raise CommandError(f"--count must be at least 1 (got {count}).")
+    if count > MAX_COUNT:
+        raise CommandError(f"--count is at most {MAX_COUNT} per run (got {count}).")
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
+        raise CommandError(f"--rate must be a positive number of orders per second (got {rate}).")
+    if card is not None and not pay:
+        raise CommandError("--card is the card to pay with: add --pay.")
+
+
+def simulate_one(index: int, *, rng: random.Random, pay: bool, card: str, tally: Counter) -> None:
+    try:
+        order = order_place(
+            customer_name=f"Simulated customer {index + 1}",
+            customer_email=f"customer{index + 1}@example.com",
+            lines=random_lines(rng),
+        )
+    except OrderRejected as rejected:
+        tally["rejected"] += 1
+        tally.update(f"reason:{error}" for error in rejected.errors)
+        return
+    tally["placed"] += 1
+    if pay:
+        tally_payment(order, card=card, tally=tally)
+
+
+def tally_payment(order: Order, *, card: str, tally: Counter) -> None:
+    try:
+        payment = order_pay(order_id=order.id, card_number=card)
+    except Exception as error:  # counted and reported, so that one bad order does not stop the run
+        tally["failed"] += 1
+        tally[f"reason:{error}"] += 1
+        return
+    outcome = {Payment.Status.SUCCEEDED: "paid", Payment.Status.DECLINED: "declined"}.get(payment.status, "failed")
+    tally[outcome] += 1
+    if outcome != "paid":
+        tally[f"reason:{payment.message or payment.status}"] += 1
+
+
+def random_lines(rng: random.Random) -> list[LineRequest]:
+    """One to three products in stock, one to three of each (never more than the catalogue has)."""
+    in_stock = CatalogProduct.objects.filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock")
+    in_stock = list(in_stock)
+    chosen = rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3)))
+    return [LineRequest(product_id=pid, quantity=rng.randint(1, min(3, stock))) for pid, stock in chosen]
+
+
+def summary_counts(tally: Counter, *, pay: bool) -> str:
+    placed = f"placed {tally['placed']}"
+    failed = tally["rejected"] + tally["failed"]
+    if not pay:
+        return f"{placed}, failed {failed}"
+    return f"{placed}, paid {tally['paid']}, declined {tally['declined']}, failed {failed}"
+
+
+def tally_reasons(tally: Counter) -> Counter:
+    return Counter({key.removeprefix("reason:"): n for key, n in tally.items() if key.startswith("reason:")})

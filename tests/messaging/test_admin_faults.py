@@ -1,0 +1,128 @@
+"""The fault lab's admin: staff break a context and restore it; bad values are refused with a reason."""
+
+import pytest
+from django.urls import reverse
+
+from messaging.models import FaultSetting
+
+ADD = reverse("admin:messaging_faultsetting_add")
+LIST = reverse("admin:messaging_faultsetting_changelist")
+
+
+def change_url(context: str) -> str:
+    return reverse("admin:messaging_faultsetting_change", args=[context])
+
+
+def add_form(**values) -> dict:
+    return {"context": "vendors", "latency_ms": "0", "failure_rate": "0", **values}
+
+
+def list_form(rows: list[FaultSetting], **changes) -> dict:
+    """The changelist's editable formset, with ``changes`` applied to the first row."""
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for i, row in enumerate(rows):
+        values = {"latency_ms": row.latency_ms, "failure_rate": row.failure_rate, "unavailable": row.unavailable}
+        if i == 0:
+            values.update(changes)
+        data[f"form-{i}-context"] = row.context
+        data[f"form-{i}-latency_ms"] = str(values["latency_ms"])
+        data[f"form-{i}-failure_rate"] = str(values["failure_rate"])
+        if values["unavailable"]:
+            data[f"form-{i}-unavailable"] = "on"
+    return data
+
+
+def form_errors(response) -> list[str]:
+    form = response.context["adminform"].form
+    return [error for errors in form.errors.values() for error in errors]
+
+
+def test_staff_can_make_a_context_unavailable_with_latency_and_failures(admin_client):
+    response = admin_client.post(ADD, add_form(unavailable="on", latency_ms="250", failure_rate="30"))
+
+    assert response.status_code == 302
+    fault = FaultSetting.objects.get()
+    assert (fault.context, fault.unavailable, fault.latency_ms, fault.failure_rate) == ("vendors", True, 250, 30)
+
+
+def test_the_context_is_chosen_among_the_contexts_that_have_handlers(admin_client):
+    choices = dict(admin_client.get(ADD).context["adminform"].form.fields["context"].choices)
+
+    assert {"orders", "vendors"} <= set(choices)
+    assert "marketplace" not in choices  # no handler there: a fault would do nothing
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"failure_rate": "101"}, "The failure rate is a percentage: 0 to 100."),
+        ({"failure_rate": "-1"}, "The failure rate is a percentage: 0 to 100."),
+        ({"failure_rate": "lots"}, "Enter the failure rate as a whole number from 0 to 100."),
+        ({"latency_ms": "30001"}, "The latency is at most 30000 ms (30 seconds)."),
+        ({"latency_ms": "-5"}, "The latency cannot be negative."),
+        ({"latency_ms": "1.5"}, "Enter the latency as a whole number of milliseconds."),
+        ({"context": "payments"}, "Select a valid choice. payments is not one of the available choices."),
+    ],
+    ids=["rate-over-100", "negative-rate", "rate-not-a-number", "latency-over-30s", "negative-latency",
+         "latency-not-whole", "unknown-context"],
+)  # fmt: skip
+def test_an_out_of_range_value_is_refused_with_a_clear_message_and_nothing_is_saved(admin_client, values, message):
+    response = admin_client.post(ADD, add_form(**values))
+
+    assert response.status_code == 200
+    assert form_errors(response) == [message]
+    assert not FaultSetting.objects.exists()
+
+
+def test_a_second_setting_for_the_same_context_is_refused(admin_client):
+    FaultSetting.objects.create(context="vendors", latency_ms=100)
+
+    response = admin_client.post(ADD, add_form(unavailable="on"))
+
+    assert response.status_code == 200
+    assert form_errors(response) == ["Fault setting with this Context already exists."]
+    assert FaultSetting.objects.get().unavailable is False
+
+
+def test_the_change_page_edits_the_fault_but_not_its_context(admin_client):
+    FaultSetting.objects.create(context="vendors", unavailable=True)
+
+    response = admin_client.post(change_url("vendors"), {"context": "orders", "latency_ms": "0", "failure_rate": "5"})
+
+    assert response.status_code == 302
+    fault = FaultSetting.objects.get()
+    assert (fault.context, fault.unavailable, fault.failure_rate) == ("vendors", False, 5)
+
+
+def test_the_list_shows_each_context_with_its_fault_and_restores_one_in_place(admin_client):
+    down = FaultSetting.objects.create(context="vendors", unavailable=True, failure_rate=20)
+    slow = FaultSetting.objects.create(context="orders", latency_ms=500)
+    page = admin_client.get(LIST)
+    assert [row.context for row in page.context["cl"].result_list] == ["orders", "vendors"]
+    assert "Updated at" in page.content.decode()
+
+    response = admin_client.post(LIST, list_form([down, slow], unavailable=False, failure_rate=0))
+
+    assert response.status_code == 302
+    down.refresh_from_db()
+    slow.refresh_from_db()
+    assert (down.unavailable, down.failure_rate) == (False, 0)
+    assert slow.latency_ms == 500
+
+
+def test_an_out_of_range_value_in_the_list_is_refused_and_nothing_changes(admin_client):
+    down = FaultSetting.objects.create(context="vendors", unavailable=True)
+
+    response = admin_client.post(LIST, list_form([down], unavailable=False, failure_rate=150))
+
+    assert response.status_code == 200
+    errors = response.context["cl"].formset.errors
+    assert errors == [{"failure_rate": ["The failure rate is a percentage: 0 to 100."]}]
+    down.refresh_from_db()
+    assert (down.unavailable, down.failure_rate) == (True, 0)
