@@ -1,5 +1,168 @@
+"""Orders in the admin: the history is read-only (orders, lines, vendors' parts, payments,
+the catalogue read model); the one thing staff edit is the store's settings (the style)."""
+
 from django.contrib import admin
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from orders.models import CatalogProduct, Order, StoreSettings
+from messaging.admin_display import LargeReadOnlyAdmin, ReadOnlyAdmin, change_link, search_link, truncated
+from messaging.admin_search import any_of, uuid_lookup
+from messaging.models import JournalEntry
+from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
+from orders.services.settings import store_settings_update
 
-admin.site.register([CatalogProduct, Order, StoreSettings])
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("name", "vendor_name", "unit_price", "quantity", "product_id")
+
+
+class OrderVendorInline(ReadOnlyInline):
+    model = OrderVendor
+    fields = ("vendor_name", "status", "command_id", "acknowledged_at", "last_error", "updated_at")
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("reference", "amount", "card_last4", "status", "message", "created_at", "refunded_at")
+
+
+class StyleFilter(admin.SimpleListFilter):
+    """The styles there are, without a ``SELECT DISTINCT`` over every order."""
+
+    title = "style"
+    parameter_name = "style"
+
+    def lookups(self, request, model_admin):
+        return [(value, value) for value in StoreSettings.Style.values]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(style=self.value()) if self.value() else queryset
+
+
+def short_id(pk) -> str:
+    return str(pk)[:8]
+
+
+@admin.register(Order)
+class OrderAdmin(LargeReadOnlyAdmin):
+    list_display = ("short", "customer_name", "status", "style", "total", "created_at")
+    list_display_links = ("short",)
+    list_filter = ("status", StyleFilter)
+    search_fields = ("=id", "customer_name", "=customer_email")  # for the search box; see search_q
+    search_help_text = "Order id (or its first 8+ hex digits), customer name or e-mail."
+    ordering = ("-created_at",)
+    sortable_by = ("created_at",)
+    fields = (
+        ("id", "status", "style"),
+        ("customer_name", "customer_email"),
+        ("total", "paid_at"),
+        "cancel_reason",
+        ("created_at", "updated_at"),
+        "journal",
+    )
+    inlines = (OrderLineInline, OrderVendorInline, PaymentInline)
+
+    def search_q(self, term):
+        return any_of(uuid_lookup("id", term), Q(customer_name__icontains=term), Q(customer_email__iexact=term))
+
+    @admin.display(description="order", ordering="created_at")
+    def short(self, order):
+        return short_id(order.pk)
+
+    @admin.display(description="messages")
+    def journal(self, order):
+        return search_link(JournalEntry, str(order.pk), "this order's messages in the journal")
+
+
+class OrderPartAdmin(LargeReadOnlyAdmin):
+    """A row that belongs to an order: listed with a link to it, searched by the order's id."""
+
+    list_select_related = ("order",)
+    ordering = ("-id",)
+    sortable_by = ("id",)
+    search_fields = ("=order__id",)  # for the search box; see search_q
+    search_help_text = "Order id (or its first 8+ hex digits)."
+
+    def search_q(self, term):
+        return uuid_lookup("order_id", term) or Q(pk__in=[])
+
+    @admin.display(description="order")
+    def order_link(self, row):
+        return change_link(Order, row.order_id, short_id(row.order_id))
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(OrderPartAdmin):
+    list_display = ("id", "order_link", "name", "vendor_name", "unit_price", "quantity")
+
+
+@admin.register(OrderVendor)
+class OrderVendorAdmin(OrderPartAdmin):
+    list_display = ("id", "order_link", "vendor_name", "status", "acknowledged_at", "error")
+    list_filter = ("status",)
+
+    @admin.display(description="last error")
+    def error(self, row):
+        return truncated(row.last_error)
+
+
+@admin.register(Payment)
+class PaymentAdmin(OrderPartAdmin):
+    list_display = ("reference", "order_link", "amount", "card_last4", "status", "created_at", "refunded_at")
+    list_filter = ("status",)
+    search_fields = ("=order__id", "=reference")
+    search_help_text = "Order id (or its first 8+ hex digits) or payment reference."
+
+    def search_q(self, term):
+        return any_of(uuid_lookup("order_id", term), Q(reference=term))
+
+
+@admin.register(CatalogProduct)
+class CatalogProductAdmin(ReadOnlyAdmin):
+    """Orders' copy of the vendors' catalogue: written only by their events."""
+
+    list_display = ("name", "vendor_name", "price", "stock", "revision", "updated_at", "product_id")
+    search_fields = ("name", "vendor_name")
+    ordering = ("vendor_name", "name")
+
+
+@admin.register(StoreSettings)
+class StoreSettingsAdmin(admin.ModelAdmin):
+    """One row: the list goes straight to it (or to adding it); it cannot be deleted."""
+
+    fields = ("style", "vendor_timeout_seconds", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return not StoreSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        current = StoreSettings.objects.order_by("pk").first()
+        opts = self.opts
+        if current is None:
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[current.pk]))
+
+    def save_model(self, request, obj, form, change):
+        saved = store_settings_update(style=obj.style, vendor_timeout_seconds=obj.vendor_timeout_seconds)
+        obj.pk = saved.pk

@@ -1,0 +1,29 @@
+"""The receipt e-mail a customer gets once the order is paid (in both styles: OrderPaid is a fact)."""
+
+from uuid import UUID
+
+from django.core.mail import send_mail
+
+from orders.models import Order
+
+
+def receipt_send(*, order_id: UUID) -> None:
+    """E-mail the customer what they paid for. Sent at least once: a retry may send it again."""
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    lines = [f"  {line.quantity} x {line.name} ({line.vendor_name})  {line.subtotal}" for line in order.lines.all()]
+    send_mail(
+        subject=f"Your order {str(order.pk)[:8]} is paid",
+        message="\n".join(
+            [
+                f"Hello {order.customer_name},",
+                "",
+                "Thank you: we received your payment for",
+                *lines,
+                f"Total: {order.total}",
+                "",
+                "We have told the vendors; the order page shows how they get on.",
+            ]
+        ),
+        from_email=None,
+        recipient_list=[order.customer_email],
+    )
