@@ -1,0 +1,63 @@
+"""Vendors' reads for the portal: who may see which vendor, and its notifications with product names.
+
+A user sees the vendors they work for (``user.vendors``); staff see every
+vendor. Anything else is answered as if it did not exist (404), so the portal
+does not even reveal which vendors or notifications there are.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from vendors.models import Product, Vendor, VendorNotification
+
+Status = VendorNotification.Status
+
+
+@dataclass(frozen=True)
+class LineItem:
+    product_id: int
+    name: str
+    quantity: int
+
+
+def vendors_visible_to(user) -> QuerySet[Vendor]:
+    """The user's vendors (all for staff), with how many orders wait to be accepted and prepared."""
+    if not user.is_authenticated:
+        return Vendor.objects.none()
+    vendors = Vendor.objects.all() if user.is_staff else user.vendors.all()
+    return vendors.annotate(
+        to_accept=Count("notifications", filter=Q(notifications__status=Status.NOTIFIED)),
+        to_prepare=Count("notifications", filter=Q(notifications__status=Status.ACCEPTED)),
+    ).order_by("name")
+
+
+def vendor_for_user_or_404(user, slug: str) -> Vendor:
+    return get_object_or_404(vendors_visible_to(user), slug=slug)
+
+
+def notification_for_user_or_404(user, *, slug: str, notification_id: int) -> VendorNotification:
+    """One of the vendor's notifications, if the user may see the vendor; 404 otherwise."""
+    vendor = vendor_for_user_or_404(user, slug)
+    return get_object_or_404(VendorNotification, vendor=vendor, pk=notification_id)
+
+
+def vendor_notifications(vendor: Vendor) -> QuerySet[VendorNotification]:
+    """Newest first."""
+    return vendor.notifications.order_by("-created_at", "-pk")
+
+
+def with_line_items(notifications) -> list[VendorNotification]:
+    """The notifications, each with ``items``: its lines with the products' names (one query for all)."""
+    notifications = list(notifications)
+    ids = {line["product_id"] for notification in notifications for line in notification.lines}
+    names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+    for notification in notifications:
+        notification.items = [
+            LineItem(
+                line["product_id"], names.get(line["product_id"], f"product #{line['product_id']}"), line["quantity"]
+            )
+            for line in notification.lines
+        ]
+    return notifications
