@@ -52,7 +52,6 @@ FORWARD = {
 }
 # What a vendor's news would make of the order: named in the log when the order cannot follow.
 ORDER_EFFECT = {V.NOTIFIED: S.VENDOR_NOTIFIED, V.ACCEPTED: S.ACCEPTED, V.PREPARED: S.PREPARED}
-HOLDS_STOCK = {V.NOTIFIED, V.ACCEPTED}  # the vendor reserved stock for the order
 REASON_MAX = Order._meta.get_field("cancel_reason").max_length  # OrderCancelled.reason's too
 
 
@@ -163,9 +162,7 @@ def _locked(order_id: UUID, vendor_id: int) -> tuple[Order, OrderVendor]:
 
 def _vendor_step(order: Order, vendor: OrderVendor, target: str, *, cause: str) -> None:
     if order.status not in FORWARD:
-        _log_illegal(order, ORDER_EFFECT[target], cause)
-        if order.status == S.CANCELLED and target in HOLDS_STOCK:
-            _release_again(order, cause=cause)
+        _log_illegal(order, ORDER_EFFECT[target], cause)  # a cancelled order's OrderCancelled releases the stock
         return
     if _vendor_transition(vendor, target, cause=cause):
         _advance(order, cause=cause)
@@ -208,13 +205,6 @@ def _cancel(order: Order, reason: str, *, cause: str) -> bool:
     with messaging.correlated(order.pk):
         messaging.publish(OrderCancelled(order_id=order.pk, reason=reason))
     return True
-
-
-def _release_again(order: Order, *, cause: str) -> None:
-    """A vendor reserved stock for an order cancelled meanwhile: say again that it is cancelled."""
-    logger.info("order %s: %s after cancellation, OrderCancelled published again", order.pk, cause)
-    with messaging.correlated(order.pk):
-        messaging.publish(OrderCancelled(order_id=order.pk, reason=order.cancel_reason or "cancelled"))
 
 
 def _log_illegal(order: Order, target: str, cause: str) -> None:
