@@ -3,38 +3,22 @@
 import os
 import subprocess
 import sys
-from decimal import Decimal
 from io import StringIO
 from time import monotonic
 
-import factory
 import pytest
 from django.core.management import CommandError, call_command
 
 from messaging.models import Message
 from orders.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment, StoreSettings
+from tests.orders.factories import CatalogProductFactory
 from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db
 
 DECLINED_CARD = "4000000000000002"
 PROCESSING_ERROR_CARD = "4000000000000119"
-
-
-class CatalogProductFactory(factory.django.DjangoModelFactory):
-    """A product as Orders' catalogue knows it (written directly: the events are tested elsewhere)."""
-
-    class Meta:
-        model = CatalogProduct
-
-    product_id = factory.Sequence(lambda n: 1000 + n)
-    vendor_id = factory.Sequence(lambda n: 1 + n % 2)
-    vendor_name = factory.LazyAttribute(lambda product: f"Vendor {product.vendor_id}")
-    name = factory.Sequence(lambda n: f"Product {n}")
-    price = Decimal("3.50")
-    stock = 50
-    revision = 1
 
 
 class FakeTerminal(StringIO):
@@ -50,7 +34,8 @@ def simulate(*args: str, stderr=None) -> str:
 
 @pytest.fixture
 def catalogue():
-    return CatalogProductFactory.create_batch(4)
+    """Four products from two vendors."""
+    return [CatalogProductFactory(vendor_id=1 + i % 2) for i in range(4)]
 
 
 def test_it_places_the_orders_with_random_lines_from_the_catalogue_and_sums_up(catalogue):
