@@ -109,7 +109,11 @@ def order_vendor_responses_check(*, order_id: UUID) -> Order:
     if order.status not in (S.PAID, S.VENDOR_NOTIFIED):
         logger.info("order %s: vendors answered in time (order is %s)", order.pk, order.status)
         return order
-    late = [v.vendor_name for v in order.vendors.all() if VENDOR_RANK.get(v.status, -1) < VENDOR_RANK[V.ACCEPTED]]
+    late = [
+        v.vendor_name
+        for v in order.vendors.order_by("vendor_name")
+        if VENDOR_RANK.get(v.status, -1) < VENDOR_RANK[V.ACCEPTED]
+    ]
     _cancel(order, f"not accepted in time by {', '.join(late)}", cause="CheckVendorResponses")
     return order
 
