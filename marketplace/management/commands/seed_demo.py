@@ -86,4 +86,6 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         elif any("user" in line for line in self.created):
             self.stdout.write(f"New accounts use the password in {PASSWORD_VARIABLE}.")
+        if any("user" in line for line in self.created):
+            self.stdout.write(f"Staff log in at /admin/ as {ADMIN_USERNAME}; vendor users at /vendors/ as their slug.")
         self.stdout.write("The products reach the storefront once the workers run (make run starts them).")

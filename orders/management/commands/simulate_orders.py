@@ -65,7 +65,7 @@ class Command(BaseCommand):
         rate = attempted / elapsed if elapsed > 0 else 0.0
         if tally["interrupted"]:
             self.stdout.write(self.style.WARNING("Interrupted."))
-        self.stdout.write(f"{summary_counts(tally, pay=pay)} in {elapsed:.1f}s ({rate:.1f} orders/s).")
+        self.stdout.write(f"Done: {summary_counts(tally, pay=pay)} in {elapsed:.1f}s ({rate:.1f} orders/s).")
         for reason, times in tally_reasons(tally).most_common(5):
             self.stdout.write(f"  {times} x {reason}")
 
