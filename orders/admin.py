@@ -101,7 +101,7 @@ class OrderPartAdmin(LargeReadOnlyAdmin):
     search_help_text = "Order id (or its first 8+ hex digits)."
 
     def search_q(self, term):
-        return uuid_lookup("order_id", term) or Q(pk__in=[])
+        return uuid_lookup("order__id", term) or Q(pk__in=[])
 
     @admin.display(description="order")
     def order_link(self, row):
@@ -131,7 +131,7 @@ class PaymentAdmin(OrderPartAdmin):
     search_help_text = "Order id (or its first 8+ hex digits) or payment reference."
 
     def search_q(self, term):
-        return any_of(uuid_lookup("order_id", term), Q(reference=term))
+        return any_of(uuid_lookup("order__id", term), Q(reference=term))
 
 
 @admin.register(CatalogProduct)
