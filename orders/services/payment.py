@@ -35,7 +35,7 @@ def order_pay(*, order_id: UUID, card_number: str) -> Payment:
     payment = Payment.objects.create(
         order=order,
         amount=order.total,
-        card_last4=payments.normalise(card_number)[-4:],
+        card_last4="".join(filter(str.isdigit, payments.normalise(card_number)))[-4:],
         status=charge.status,
         reference=charge.reference,
         message=charge.message,

@@ -179,3 +179,9 @@ def test_two_payments_racing_charge_once(order):
     assert charge.call_count == 1
     assert Payment.objects.filter(order=order).count() == 1
     assert len(messages("orders.OrderPaid")) == 1
+
+
+def test_a_number_that_is_no_card_number_is_declined_and_only_digits_are_kept(order):
+    payment = order_pay(order_id=order.pk, card_number="<script>12")
+    assert (payment.status, payment.message, payment.card_last4) == ("declined", "declined: unknown test card", "12")
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PLACED
