@@ -2,13 +2,11 @@ import pytest
 
 
 @pytest.mark.django_db
-def test_home_lists_every_message_type_with_its_handlers(client):
+def test_the_home_page_is_the_storefront(client):
     response = client.get("/")
 
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "orders.OrderPaid" in page
-    assert "vendors.notify_vendors_of_paid_order" in page
+    assert "orders/storefront.html" in [template.name for template in response.templates]
 
 
 def test_a_request_id_is_returned_on_every_response(client, db):

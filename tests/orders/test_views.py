@@ -1,0 +1,159 @@
+"""The storefront and placing an order through it: every bad input is shown and changes nothing."""
+
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from orders.models import CatalogProduct, Order, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(product_id, name, vendor_id, vendor_name, price, stock=10):
+    return CatalogProduct.objects.create(
+        product_id=product_id,
+        vendor_id=vendor_id,
+        vendor_name=vendor_name,
+        name=name,
+        price=Decimal(price),
+        stock=stock,
+        revision=1,
+    )
+
+
+@pytest.fixture
+def catalogue():
+    return [
+        listed(1, "Apples", 10, "Fresh Market", "2.50", stock=3),
+        listed(2, "Bread", 10, "Fresh Market", "3.00"),
+        listed(3, "Desk lamp", 20, "Home Store", "40.00"),
+    ]
+
+
+def order_post(**overrides):
+    data = {"customer_name": "Ada Lovelace", "customer_email": "ada@example.com", "quantity_1": "2", "price_1": "2.50"}
+    return {**data, **overrides}
+
+
+def order_rows():
+    return Order.objects.count(), OrderLine.objects.count()
+
+
+class TestStorefront:
+    def test_lists_each_vendors_products_under_the_vendors_heading_with_price_and_stock(self, client, catalogue):
+        response = client.get("/")
+
+        page = response.content.decode()
+        assert response.status_code == 200
+        market, store = page.index('<h2 id="vendor-1">Fresh Market</h2>'), page.index(">Home Store</h2>")
+        assert market < page.index("Apples") < page.index("Bread") < store < page.index("Desk lamp")
+        assert re.search(r"Apples</label></th>\s*<td class=\"num\">2.50</td>\s*<td class=\"num\">3</td>", page)
+        assert 'name="quantity_3"' in page and 'name="price_3" value="40.00"' in page
+
+    def test_labels_every_input(self, client, catalogue):
+        page = client.get("/").content.decode()
+
+        for input_id in re.findall(r'<input type="(?:number|text|email)"[^>]* id="([^"]+)"', page):
+            assert f'for="{input_id}"' in page
+
+    def test_says_so_when_the_catalogue_is_empty(self, client):
+        response = client.get("/")
+
+        assert "No products yet" in response.content.decode()
+
+    def test_refuses_a_post(self, client, catalogue):
+        assert client.post("/").status_code == 405
+
+
+class TestPlacingAnOrder:
+    def test_redirects_to_the_orders_page_at_an_unguessable_address(self, client, catalogue):
+        response = client.post("/orders/", order_post(quantity_3="1", price_3="40.00"))
+
+        order = Order.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/orders/{order.id}/"
+        assert uuid.UUID(response["Location"].split("/")[2]).version == 4
+        assert order.total == Decimal("45.00")
+        assert sorted(order.lines.values_list("name", "quantity")) == [("Apples", 2), ("Desk lamp", 1)]
+
+    def test_the_order_page_shows_the_lines_the_total_and_the_status(self, client, catalogue):
+        response = client.post("/orders/", order_post(quantity_3="1", price_3="40.00"), follow=True)
+
+        page = response.content.decode()
+        assert "Apples" in page and "Desk lamp" in page
+        assert '<td class="num" id="order-total">45.00</td>' in page
+        assert 'id="order-status">Placed<' in page
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"quantity_999": "1"}, "Product 999 is not in the catalogue (any more)."),
+            ({"quantity_1": "0"}, "Your order is empty: choose a quantity of at least one product."),
+            ({"quantity_1": ""}, "Your order is empty: choose a quantity of at least one product."),
+            ({"quantity_1": "-2"}, "Quantity of Apples: enter 0 or more."),
+            ({"quantity_1": "100"}, "Quantity of Apples: at most 99 per order."),
+            ({"quantity_1": "1" * 30}, "Quantity of Apples: at most 99 per order."),
+            ({"quantity_1": "a few"}, "Quantity of Apples: enter a whole number."),
+            ({"quantity_1": "4"}, "Only 3 of Apples left in stock."),
+            ({"customer_name": "x" * 101}, "Ensure this value has at most 100 characters (it has 101)."),
+            ({"customer_name": "  "}, "This field is required."),
+            ({"customer_email": "ada@"}, "Enter a valid email address."),
+            ({"customer_email": "a" * 243 + "@example.com"}, "Ensure this value has at most 254 characters"),
+        ],
+    )
+    def test_bad_input_is_shown_with_a_clear_message_and_places_nothing(self, client, catalogue, changes, message):
+        response = client.post("/orders/", order_post(**changes))
+
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert order_rows() == (0, 0)
+
+    def test_the_customers_input_is_kept_when_refused(self, client, catalogue):
+        response = client.post("/orders/", order_post(customer_email="ada@", quantity_2="5"))
+
+        page = response.content.decode()
+        assert 'value="Ada Lovelace"' in page and 'value="ada@"' in page
+        assert re.search(r'name="quantity_2" value="5"', page)
+
+    def test_a_price_changed_since_the_page_was_shown_is_refused_and_the_page_shows_the_new_price(
+        self, client, catalogue
+    ):
+        response = client.post("/orders/", order_post(price_1="2.00"))
+
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "The price of Apples changed from 2.00 to 2.50." in page
+        assert 'name="price_1" value="2.50"' in page
+        assert re.search(r'name="quantity_1" value="2"', page)
+        assert order_rows() == (0, 0)
+
+    def test_ordering_again_from_the_refreshed_page_places_the_order_at_the_new_price(self, client, catalogue):
+        client.post("/orders/", order_post(price_1="2.00"))
+
+        response = client.post("/orders/", order_post(price_1="2.50"))
+
+        assert response.status_code == 302
+        assert Order.objects.get().total == Decimal("5.00")
+
+    def test_a_missing_csrf_token_is_forbidden_and_places_nothing(self, catalogue):
+        client = Client(enforce_csrf_checks=True)
+
+        response = client.post("/orders/", order_post())
+
+        assert response.status_code == 403
+        assert order_rows() == (0, 0)
+
+    def test_the_storefronts_form_carries_a_csrf_token_that_works(self, catalogue):
+        client = Client(enforce_csrf_checks=True)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get("/").content.decode())[1]
+
+        response = client.post("/orders/", order_post(csrfmiddlewaretoken=token))
+
+        assert response.status_code == 302
+        assert order_rows() == (1, 1)
+
+    def test_a_get_is_not_allowed(self, client):
+        assert client.get("/orders/").status_code == 405
