@@ -112,8 +112,9 @@ def tally_payment(order: Order, *, card: str, tally: Counter) -> None:
 
 def random_lines(rng: random.Random) -> list[LineRequest]:
     """One to three products in stock, one to three of each (never more than the catalogue has)."""
-    in_stock = CatalogProduct.objects.filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock")
-    in_stock = list(in_stock)
+    in_stock = list(
+        CatalogProduct.objects.filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock")
+    )
     chosen = rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3)))
     return [LineRequest(product_id=pid, quantity=rng.randint(1, min(3, stock))) for pid, stock in chosen]
 
