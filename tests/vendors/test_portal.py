@@ -275,3 +275,15 @@ def test_a_post_with_the_pages_csrf_token_is_accepted(alice, bakery):
     client.post(accept_url(notification), {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
 
     assert status_of(notification) == Status.ACCEPTED
+
+
+def test_the_header_offers_to_log_in_then_to_log_out(client, alice):
+    assert 'href="/accounts/login/">Log in</a>' in client.get("/accounts/login/").content.decode()
+    client.force_login(alice)
+
+    page = client.get("/vendors/").content.decode()
+    response = client.post("/accounts/logout/", {"next": "/"})
+
+    assert "Log out alice" in page and 'action="/accounts/logout/"' in page
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert client.get("/vendors/").status_code == 302  # logged out: sent to the login page again
