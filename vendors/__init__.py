@@ -1,5 +1,9 @@
-"""Vendor Management: vendors and the notifications of orders they must prepare.
+"""Vendor Management: vendors, their products, and the paid orders they must prepare.
 
-Publishes ``vendors.VendorNotified``; accepts ``vendors.NotifyVendor``. Talks
-to Orders only through ``messaging`` and ``orders.contracts``.
+Publishes its catalogue (``ProductListed``, ``ProductPriceChanged``,
+``ProductStockChanged``) and how it answers a paid order (``VendorNotified``,
+``StockUnavailable``, ``VendorAccepted``, ``OrderPrepared``); accepts the
+``NotifyVendor`` command and subscribes to ``orders.OrderPaid`` (event style)
+and ``orders.OrderCancelled``. Talks to Orders only through ``messaging`` and
+``orders.contracts``. The vendor portal (``/vendors/``) is its web edge.
 """
