@@ -15,18 +15,14 @@ from vendors import selectors, services
 
 PER_PAGE = 25
 
-# The admin's login (settings.LOGIN_URL) takes staff only; vendor staff log in here.
-portal_login_required = login_required(login_url="login")
-
-
 @require_GET
-@portal_login_required
+@login_required
 def vendor_list(request):
     return render(request, "vendors/vendor_list.html", {"vendors": selectors.vendors_visible_to(request.user)})
 
 
 @require_GET
-@portal_login_required
+@login_required
 def vendor_detail(request, slug: str):
     vendor = selectors.vendor_for_user_or_404(request.user, slug)
     page = Paginator(selectors.vendor_notifications(vendor), PER_PAGE).get_page(request.GET.get("page"))
@@ -35,14 +31,14 @@ def vendor_detail(request, slug: str):
 
 
 @require_POST
-@portal_login_required
+@login_required
 def notification_accept(request, slug: str, notification_id: int):
     success = "Accepted order {order}: mark it prepared when its goods are ready."
     return _act(request, slug, notification_id, services.notification_accept, success)
 
 
 @require_POST
-@portal_login_required
+@login_required
 def notification_prepare(request, slug: str, notification_id: int):
     return _act(request, slug, notification_id, services.notification_prepare, "Order {order} is prepared.")
 
