@@ -50,6 +50,7 @@ class TestStorefront:
         assert response.status_code == 200
         market, store = page.index('<h2 id="vendor-1">Fresh Market</h2>'), page.index(">Home Store</h2>")
         assert market < page.index("Apples") < page.index("Bread") < store < page.index("Desk lamp")
+        assert '<label for="id_quantity_1"><span class="sr-only">Quantity of </span>Apples</label>' in page
         assert re.search(r"Apples</label></th>\s*<td class=\"num\">2.50</td>\s*<td class=\"num\">3</td>", page)
         assert 'name="quantity_3"' in page and 'name="price_3" value="40.00"' in page
 

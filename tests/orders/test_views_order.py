@@ -205,7 +205,8 @@ class TestTimeline:
         assert "<html" not in page
         assert page.index("orders.OrderPaid") < page.index("vendors.NotifyVendor")
         assert "SomeoneElsesOrder" not in page
-        assert re.search(r'<tr class="command trouble">.*?<td class="num">3</td>\s*<td>unavailable</td>', page, re.S)
+        failed_attempt = r'<tr class="command trouble">.*?<td class="num">3</td>\s*<td class="detail">unavailable</td>'
+        assert re.search(failed_attempt, page, re.S)
         assert '<span class="kind event">event</span>' in page
 
     def test_the_order_page_polls_the_partial_every_two_seconds_while_the_order_is_in_flight(self, client):
