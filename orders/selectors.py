@@ -56,8 +56,12 @@ def order_for_token(token: str | uuid.UUID) -> Order:
 
 
 def order_timeline(order: Order) -> QuerySet[JournalEntry]:
-    """Every step of every message of the order (they share its id as correlation id), oldest first."""
-    return JournalEntry.objects.filter(correlation_id=str(order.pk)).order_by("seq")
+    """Every step of every message of the order (they share its id as correlation id), oldest first.
+
+    By time, then sequence: an attempt's "started" is journaled when the
+    attempt ends, carrying the time it really started.
+    """
+    return JournalEntry.objects.filter(correlation_id=str(order.pk)).order_by("at", "seq")
 
 
 def order_vendor_progress(order: Order) -> list[VendorProgress]:

@@ -59,7 +59,7 @@ def test_an_unknown_or_malformed_token_is_not_found(token):
         order_for_token(token)
 
 
-def test_the_timeline_is_this_orders_messages_in_journal_order(vendors_paused):
+def test_the_timeline_is_this_orders_messages_oldest_first(vendors_paused):
     # given two paid orders
     product = CatalogProductFactory(price=Decimal("2.00"))
     ours, theirs = placed(product), placed(product, customer="Bob")
@@ -72,7 +72,7 @@ def test_the_timeline_is_this_orders_messages_in_journal_order(vendors_paused):
         ("published", "orders.OrderPaid"),
         ("sent", "orders.CheckVendorResponses"),
     ]
-    assert [entry.seq for entry in timeline] == sorted(entry.seq for entry in timeline)
+    assert [entry.at for entry in timeline] == sorted(entry.at for entry in timeline)
     assert {entry.correlation_id for entry in timeline} == {str(ours.pk)}
     assert JournalEntry.objects.filter(correlation_id=str(theirs.pk)).count() == 2
 
