@@ -6,4 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),
+    path("dashboard/", include("marketplace.dashboard.urls")),
 ]
