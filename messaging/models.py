@@ -127,6 +127,7 @@ class Step(models.TextChoices):
     RESUMED = "resumed"
     BREAKER_OPENED = "breaker_opened", "breaker opened"
     BREAKER_CLOSED = "breaker_closed", "breaker closed"
+    CONTROL = "control"  # an operator's change of operating state (style switch, fault lab)
 
 
 class JournalEntry(models.Model):
