@@ -13,3 +13,11 @@ urlpatterns = [
 
 # --- Numbers pages (helper h4c): append health/, catalogue/, tradeoffs/ from views_numbers here, ---
 # --- named "health", "catalogue" and "tradeoffs" (templates/dashboard/base.html's sub-nav reverses them). ---
+from marketplace.dashboard import views_numbers  # noqa: E402
+
+urlpatterns += [
+    path("health/", views_numbers.health, name="health"),
+    path("health.json", views_numbers.health_json, name="health_json"),
+    path("catalogue/", views_numbers.catalogue, name="catalogue"),
+    path("tradeoffs/", views_numbers.tradeoffs, name="tradeoffs"),
+]

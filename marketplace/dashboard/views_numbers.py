@@ -1,0 +1,81 @@
+"""The numbers pages: health (and the JSON its charts poll), the message catalogue, the trade-off panel."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from marketplace.dashboard import catalogue as catalogue_module
+from marketplace.dashboard import stats
+from marketplace.dashboard import tradeoffs as tradeoffs_module
+
+POLL_MS = 2000  # how often the health page polls health.json
+
+
+def _seconds(request) -> int:
+    try:
+        return int(request.GET.get("seconds", stats.RATE_SECONDS))
+    except ValueError:
+        return stats.RATE_SECONDS
+
+
+@staff_member_required
+@require_GET
+def health(request):
+    now = timezone.now()
+    timings = stats.handling_times(now=now)
+    slowest = max((t.p95_ms for t in timings), default=0) or 1
+    return render(
+        request,
+        "dashboard/health.html",
+        {
+            "live": stats.live_numbers(now=now),
+            "queue": stats.queue_depth(),
+            "timings": [(t, 100 * t.p50_ms / slowest, 100 * t.p95_ms / slowest) for t in timings],
+            "timing_sample": stats.TIMING_SAMPLE,
+            "breakers": stats.breakers(now=now),
+            "paused": stats.paused_subscriptions(),
+            "poll_ms": POLL_MS,
+        },
+    )
+
+
+@staff_member_required
+@require_GET
+@never_cache
+def health_json(request):
+    return JsonResponse(stats.live_numbers(seconds=_seconds(request)))
+
+
+@staff_member_required
+@require_GET
+def catalogue(request):
+    result = catalogue_module.catalogue()
+    busiest = max((t.last_hour for t in result.types), default=0) or 1
+    return render(
+        request,
+        "dashboard/catalogue.html",
+        {
+            "catalogue": result,
+            "rows": [(t, 100 * t.last_hour / busiest) for t in result.types],
+            "sender_sample": catalogue_module.SENDER_SAMPLE,
+        },
+    )
+
+
+@staff_member_required
+@require_GET
+def tradeoffs(request):
+    numbers = tradeoffs_module.tradeoffs()
+    return render(
+        request,
+        "dashboard/tradeoffs.html",
+        {
+            "styles": numbers,
+            "chart": tradeoffs_module.chart_data(numbers),
+            "sample": tradeoffs_module.SAMPLE,
+            "stuck_after": int(tradeoffs_module.STUCK_AFTER.total_seconds()),
+        },
+    )

@@ -1,0 +1,155 @@
+/* The dashboard's charts (uPlot, vendored): the health page's live charts and the trade-off curve.
+ *
+ * Health: draws the data embedded in the page (#health-initial) at once, then polls
+ * health.json every data-poll-ms (the next poll starts when the last one ended; none
+ * while the tab is hidden). Messages per second by kind are replaced on each poll;
+ * queue depth has no history on the server, so its chart grows from the page's samples.
+ */
+(function () {
+  "use strict";
+
+  const QUEUE_POINTS = 300; // samples kept for the queue chart (10 minutes at 2 s)
+  const HEIGHT = 220;
+
+  function colour(name, fallback) {
+    const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function widthOf(element) {
+    return Math.max(element.clientWidth || 0, 280);
+  }
+
+  function chart(element, series, data, extra) {
+    const options = Object.assign(
+      {
+        width: widthOf(element),
+        height: HEIGHT,
+        series: [{}].concat(series),
+        legend: { live: true },
+        cursor: { drag: { x: false, y: false } },
+      },
+      extra || {}
+    );
+    const plot = new uPlot(options, data, element);
+    window.addEventListener("resize", function () {
+      plot.setSize({ width: widthOf(element), height: HEIGHT });
+    });
+    return plot;
+  }
+
+  function line(label, stroke, fill) {
+    return { label: label, stroke: stroke, width: 2, fill: fill || undefined, points: { show: false } };
+  }
+
+  function formatCount(value, capped) {
+    return value.toLocaleString() + (capped ? "+" : "");
+  }
+
+  // --- health ---------------------------------------------------------------------------------
+  function startHealth() {
+    const initial = document.getElementById("health-initial");
+    const config = document.getElementById("health-config");
+    if (!initial || !config) return;
+    const state = document.getElementById("health-state");
+    const url = config.dataset.url;
+    const pollMs = parseInt(config.dataset.pollMs, 10) || 2000;
+    const command = colour("--command", "#6b3fb8");
+    const event = colour("--event", "#0b6e8a");
+
+    let numbers = JSON.parse(initial.textContent);
+    const rates = chart(
+      document.getElementById("chart-rates"),
+      [line("commands/s", command), line("events/s", event)],
+      rateData(numbers),
+      { scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } }
+    );
+    const queue = { t: [], waiting: [], in_progress: [], retry_scheduled: [] };
+    sampleQueue(queue, numbers);
+    const queueChart = chart(
+      document.getElementById("chart-queue"),
+      [
+        line("waiting", colour("--accent", "#2f5bd3")),
+        line("in progress", colour("--ok", "#1f7a4d")),
+        line("retry scheduled", colour("--warn", "#9a6200")),
+      ],
+      queueData(queue),
+      { scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } }
+    );
+    showFigures(numbers);
+
+    async function poll() {
+      if (document.hidden) {
+        setTimeout(poll, pollMs);
+        return;
+      }
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        numbers = await response.json();
+        rates.setData(rateData(numbers));
+        sampleQueue(queue, numbers);
+        queueChart.setData(queueData(queue));
+        showFigures(numbers);
+        if (state) state.textContent = "live, updated " + new Date(numbers.now * 1000).toLocaleTimeString();
+      } catch (error) {
+        if (state) state.textContent = "offline (" + error.message + "), retrying";
+      }
+      setTimeout(poll, pollMs);
+    }
+    setTimeout(poll, pollMs);
+  }
+
+  function rateData(numbers) {
+    return [numbers.rates.t, numbers.rates.command, numbers.rates.event];
+  }
+
+  function sampleQueue(queue, numbers) {
+    queue.t.push(numbers.now);
+    for (const name of ["waiting", "in_progress", "retry_scheduled"]) queue[name].push(numbers.queue[name]);
+    if (queue.t.length > QUEUE_POINTS) {
+      for (const key of Object.keys(queue)) queue[key].shift();
+    }
+  }
+
+  function queueData(queue) {
+    return [queue.t, queue.waiting, queue.in_progress, queue.retry_scheduled];
+  }
+
+  function showFigures(numbers) {
+    for (const [name, value] of Object.entries(numbers.queue)) {
+      const figure = document.getElementById("figure-" + name);
+      if (figure) figure.textContent = formatCount(value, numbers.queue_capped.includes(name));
+      if (figure && name === "dead") figure.parentElement.classList.toggle("bad", value > 0);
+    }
+  }
+
+  // --- trade-offs -----------------------------------------------------------------------------
+  function startTradeoffs() {
+    const data = document.getElementById("tradeoffs-curve");
+    const element = document.getElementById("chart-tradeoffs");
+    if (!data || !element) return;
+    const curve = JSON.parse(data.textContent);
+    chart(
+      element,
+      [
+        line("event style, ms", colour("--event", "#0b6e8a")),
+        line("command style, ms", colour("--command", "#6b3fb8")),
+      ],
+      [curve.x, curve.event, curve.command],
+      {
+        scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        axes: [{ label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") }, { label: "ms" }],
+      }
+    );
+  }
+
+  function start() {
+    if (typeof uPlot === "undefined") return; // the vendored script failed to load: the tables still say it all
+    startHealth();
+    startTradeoffs();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
