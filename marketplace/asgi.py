@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (daphne serves both)."""
+"""ASGI entry point: HTTP through Django, websockets through Channels (daphne serves both).
+
+Websockets pass the Origin check against ALLOWED_HOSTS, then the session (``scope["user"]``), then the routes;
+each consumer checks staff itself before accepting.
+"""
 
 import os
 
@@ -7,6 +11,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up)
+# These import models and settings: only once Django is set up.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from marketplace.dashboard import routing  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))),
+    }
+)

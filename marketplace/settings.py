@@ -160,6 +160,12 @@ else:
 # Messaging tunables (see messaging/conf.py for meaning and defaults).
 MESSAGING = {}
 
+# The dashboard's live stream (marketplace/dashboard/): how often each web process's journal tail polls, and
+# how much one client may leave unacked before it is closed as too slow (4408).
+DASHBOARD_TAIL_INTERVAL = float(os.environ.get("DASHBOARD_TAIL_INTERVAL", "0.2"))
+DASHBOARD_MAX_UNACKED = 5000
+DASHBOARD_MAX_UNACKED_BYTES = 4 * 1024 * 1024
+
 # --- Auth, i18n, static ----------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,135 @@
+"""The dashboard's websocket: the journal, from ``?after=N`` (or the newest 100 entries), then live.
+
+Each client is either catching up (reading the journal from the database, a page at a time, as fast as its
+acks allow) or live (forwarding the tail's frames as they are, serialised once for all clients). A live frame
+that does not follow the last entry sent (``from_seq`` above it: the channel layer dropped a frame) sends the
+client back to catching up, so the database fills the hole; entries already sent are never sent again.
+The contract (frames, acks, close codes) is in ``protocol`` and the README.
+"""
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from marketplace.dashboard import protocol
+from marketplace.dashboard.protocol import Ack, ProtocolError
+from marketplace.dashboard.tail import Batch, batch_after, batch_newest, process_tail
+
+logger = logging.getLogger(__name__)
+
+NEWEST = 100  # entries sent to a client that gives no ?after=
+PAGE = 500  # entries per catch-up frame
+DEFAULT_MAX_UNACKED = 5000
+DEFAULT_MAX_UNACKED_BYTES = 4 * 1024 * 1024
+
+read_after = database_sync_to_async(batch_after)
+read_newest = database_sync_to_async(batch_newest)
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tail = None  # set once subscribed
+        self.sent = 0  # the seq of the last entry sent (or the client's ?after=)
+        self.live = False
+        self.announced_live = False
+        self.closing = False
+        self.rate = protocol.FrameRate()
+        self.unacked = protocol.Unacked(
+            max_entries=getattr(settings, "DASHBOARD_MAX_UNACKED", DEFAULT_MAX_UNACKED),
+            max_bytes=getattr(settings, "DASHBOARD_MAX_UNACKED_BYTES", DEFAULT_MAX_UNACKED_BYTES),
+        )
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if not getattr(user, "is_staff", False):
+            await self.close()  # before accept: the handshake gets HTTP 403
+            return
+        tail = process_tail()
+        await self.channel_layer.group_add(tail.group, self.channel_name)  # before reading: no frame missed
+        tail.subscribe()
+        self.tail = tail
+        await self.accept()
+        try:
+            after = protocol.parse_after(self.scope.get("query_string", b""))
+        except ProtocolError as error:
+            await self.close_for(protocol.CLOSE_PROTOCOL_ERROR, str(error))
+            return
+        if after is None:
+            batch = await read_newest(NEWEST)
+            self.sent = batch.to_seq
+            await self.send_batch(batch)
+        else:
+            self.sent = after
+        await self.catch_up()
+
+    async def disconnect(self, code):
+        if self.tail is not None:
+            await self.channel_layer.group_discard(self.tail.group, self.channel_name)
+            self.tail.unsubscribe()
+            self.tail = None
+
+    async def catch_up(self):
+        """Send the journal after ``self.sent`` from the database while the client's acks leave room; then live."""
+        while not self.live and not self.closing:
+            room = self.unacked.room(PAGE)
+            if not room:
+                return  # the next ack resumes
+            batch = await read_after(self.sent, room)
+            await self.send_batch(batch)
+            if batch.count < room:
+                self.live = True
+                if not self.announced_live:
+                    self.announced_live = True
+                    await self.send(text_data=protocol.live_frame())
+
+    async def journal_entries(self, event):
+        """A frame from this process's tail (type ``journal.entries``)."""
+        if not self.live or self.closing or event["to_seq"] <= self.sent:
+            return  # catching up reads these rows from the database; or all of them were sent already
+        if event["from_seq"] > self.sent:
+            self.live = False  # a frame was lost on the way: fill the hole from the database first
+            await self.catch_up()
+            return
+        if event["from_seq"] == self.sent:
+            batch = Batch(event["from_seq"], event["to_seq"], event["count"], event["text"])
+        else:
+            text, count, last = protocol.frame_after(event["text"], self.sent)
+            batch = Batch(self.sent, last, count, text)
+        await self.send_batch(batch)
+
+    async def send_batch(self, batch: Batch):
+        if not batch.count or self.closing:
+            return
+        await self.send(text_data=batch.text)
+        self.sent = batch.to_seq
+        self.unacked.sent(batch.to_seq, batch.count, len(batch.text))
+        if self.unacked.exceeded:
+            await self.close_for(
+                protocol.CLOSE_TOO_SLOW,
+                f"{self.unacked.entries} entries ({self.unacked.bytes} bytes) sent and not acked",
+            )
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        try:
+            self.rate.check()
+            frame = protocol.parse_client_frame(text_data, bytes_data)
+        except ProtocolError as error:
+            await self.close_for(protocol.CLOSE_PROTOCOL_ERROR, str(error))
+            return
+        if isinstance(frame, Ack):
+            self.unacked.ack(frame.seq)
+            if not self.live:
+                await self.catch_up()
+        else:
+            await self.send(text_data=protocol.pong_frame(frame.value))
+
+    async def close_for(self, code: int, reason: str):
+        self.closing = True
+        log = logger.warning if code == protocol.CLOSE_TOO_SLOW else logger.info
+        log("Closing dashboard socket of %s with %d: %s", self.scope.get("user"), code, reason)
+        await self.close(code=code)
