@@ -2,13 +2,23 @@
 
 from django.urls import path
 
-from marketplace.dashboard import views_flow, views_stream
+from marketplace.dashboard import views_controls, views_flow, views_ledger, views_stream
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views_stream.stream, name="stream"),
     path("find/", views_flow.find, name="find"),
+    path("flow/<path:correlation_id>/", views_flow.flow, name="flow"),
+    path("messages/<uuid:message_id>/", views_ledger.ledger, name="ledger"),
+    path("deliveries/<int:delivery_id>/retry/", views_ledger.delivery_retry, name="delivery_retry"),
+    path("deliveries/<int:delivery_id>/replay/", views_ledger.delivery_replay, name="delivery_replay"),
+    path("dead-letters/", views_ledger.dead_letters, name="dead_letters"),
+    path("dead-letters/retry/", views_ledger.dead_letters_retry, name="dead_letters_retry"),
+    path("controls/", views_controls.controls, name="controls"),
+    path("controls/style/", views_controls.style_switch, name="style_switch"),
+    path("controls/subscriptions/", views_controls.subscription_switch, name="subscription_switch"),
+    path("controls/faults/", views_controls.fault_set, name="fault_set"),
 ]
 
 # --- Numbers pages (helper h4c): append health/, catalogue/, tradeoffs/ from views_numbers here, ---

@@ -3,10 +3,14 @@
 import uuid
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from marketplace.dashboard.flow import flow_for, step_counts
 from messaging.models import Message
+from orders.selectors import order_for_token
 
 
 @staff_member_required
@@ -23,3 +27,22 @@ def find(request):
     if message_id is not None and Message.objects.filter(pk=message_id).exists():
         return redirect("dashboard:ledger", message_id=message_id)
     return redirect("dashboard:flow", correlation_id=term)
+
+
+@staff_member_required
+@require_GET
+def flow(request, correlation_id: str):
+    tree = flow_for(correlation_id)
+    if tree is None:
+        return render(request, "dashboard/flow_missing.html", {"correlation_id": correlation_id}, status=404)
+    context = {"flow": tree, "statuses": step_counts(tree), "order_url": _order_url(correlation_id)}
+    return render(request, "dashboard/flow.html", context)
+
+
+def _order_url(correlation_id: str) -> str:
+    """The order page, when the correlation is an order's conversation (its id is the order's)."""
+    try:
+        order = order_for_token(correlation_id)
+    except Http404:
+        return ""
+    return reverse("orders:order", kwargs={"token": order.pk})

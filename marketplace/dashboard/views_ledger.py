@@ -1,0 +1,160 @@
+"""Deliveries: the ledger of one message (one row per subscriber, with Retry and Replay for that one) and
+the dead letters (retry one, the selected ones, or all of a type).
+
+Retrying and replaying are POSTs (CSRF-checked) through ``messaging.operations``, journaled with
+``user:<username>`` as the actor.
+"""
+
+import json
+import uuid
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from messaging import operations
+from messaging.admin_paginator import COUNT_CAP
+from messaging.models import (
+    WAITING_STATUSES,
+    DeadLetter,
+    Delivery,
+    DeliveryStatus,
+    JournalEntry,
+    Message,
+    Subscription,
+)
+
+JOURNAL_SHOWN = 200
+DEAD_LETTERS_SHOWN = 200
+
+
+@staff_member_required
+@require_GET
+def ledger(request, message_id):
+    message = get_object_or_404(Message, pk=message_id)
+    deliveries = list(message.deliveries.order_by("handler"))
+    paused = set(
+        Subscription.objects.filter(handler__in=[d.handler for d in deliveries], paused=True).values_list(
+            "handler", flat=True
+        )
+    )
+    cause = Message.objects.filter(pk=_as_uuid_text(message.causation_id)).only("id", "type").first()
+    context = {
+        "message": message,
+        "rows": [_row(delivery, paused=delivery.handler in paused) for delivery in deliveries],
+        "payload": json.dumps(message.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        "cause": cause,
+        "caused": Message.objects.filter(causation_id=str(message.id)).order_by("created_at")[:50],
+        "journal": JournalEntry.objects.filter(message_id=message.id).order_by("seq")[:JOURNAL_SHOWN],
+        "journal_shown": JOURNAL_SHOWN,
+    }
+    return render(request, "dashboard/ledger.html", context)
+
+
+def _row(delivery, *, paused: bool) -> dict:
+    return {
+        "delivery": delivery,
+        "paused": paused,
+        "next_attempt_at": delivery.available_at if delivery.status in WAITING_STATUSES else None,
+        "can_retry": delivery.status == DeliveryStatus.DEAD,
+        "can_replay": delivery.status == DeliveryStatus.SUCCEEDED,
+    }
+
+
+def _as_uuid_text(value: str) -> str | None:
+    """A causation id that may be a message id (anything else matches no message)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def actor_of(request) -> str:
+    return f"user:{request.user.get_username()}"
+
+
+def _back(request, default: str, **kwargs):
+    """Where the form came from (``next``), if it is one of ours; else ``default``."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default, **kwargs)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- One delivery (the ledger's buttons) ---------------------------------------------------------------------
+
+
+@staff_member_required
+@require_POST
+def delivery_retry(request, delivery_id: int):
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    if operations.dead_letters_retry(Delivery.objects.filter(pk=delivery.pk), actor=actor_of(request)):
+        messages.success(request, f"Retrying {delivery.handler}: a fresh set of attempts.")
+    else:
+        messages.warning(request, f"{delivery.handler} is not a dead letter (it is {delivery.status}): not retried.")
+    return redirect("dashboard:ledger", message_id=delivery.message_id)
+
+
+@staff_member_required
+@require_POST
+def delivery_replay(request, delivery_id: int):
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    if operations.delivery_replay(delivery, actor=actor_of(request)):
+        messages.success(request, f"Replaying {delivery.handler}: it runs again shortly.")
+    else:
+        messages.warning(request, f"{delivery.handler} has not finished (it is {delivery.status}): it runs anyway.")
+    return redirect("dashboard:ledger", message_id=delivery.message_id)
+
+
+# --- Dead letters --------------------------------------------------------------------------------------------
+
+
+@staff_member_required
+@require_GET
+def dead_letters(request):
+    dead = DeadLetter.objects.all()
+    counted = dead.order_by()[: COUNT_CAP + 1].count()
+    by_type = (
+        dead.order_by().values("message__type").annotate(count=Count("id"), handlers=Count("handler", distinct=True))
+    )
+    context = {
+        "total": min(counted, COUNT_CAP),
+        "capped": counted > COUNT_CAP,
+        "by_type": sorted(by_type, key=lambda group: (-group["count"], group["message__type"]))[:100],
+        "rows": dead.select_related("message").order_by("-id")[:DEAD_LETTERS_SHOWN],
+        "shown": DEAD_LETTERS_SHOWN,
+    }
+    return render(request, "dashboard/dead_letters.html", context)
+
+
+@staff_member_required
+@require_POST
+def dead_letters_retry(request):
+    dead = DeadLetter.objects.all()
+    if message_type := request.POST.get("type", "").strip():
+        chosen, what = dead.filter(message__type=message_type), f"of type {message_type}"
+    elif one := request.POST.get("one"):
+        chosen, what = dead.filter(pk__in=_ids([one])), "chosen"
+    else:
+        ids = _ids(request.POST.getlist("ids"))
+        if not ids:
+            messages.error(request, "Select at least one dead letter to retry.")
+            return _back(request, "dashboard:dead_letters")
+        chosen, what = dead.filter(pk__in=ids), "selected"
+    retried = operations.dead_letters_retry(chosen, actor=actor_of(request))
+    if retried:
+        messages.success(request, f"Retried {_plural(retried, 'dead letter')} {what}.")
+    else:
+        messages.warning(request, f"No dead letter {what} was left to retry.")
+    return _back(request, "dashboard:dead_letters")
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if value.isdigit() and len(value) < 19]
