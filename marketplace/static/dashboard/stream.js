@@ -260,7 +260,10 @@
   }
 
   function filtersChanged() {
-    filters = readFilters();
+    const next = readFilters();
+    // "change" follows "input" when a field loses focus: re-rendering then would swap the rows under a click.
+    if (FILTERS.every(function (name) { return next[name] === filters[name]; })) return;
+    filters = next;
     const query = new URLSearchParams();
     for (const name of FILTERS) {
       const value = form.elements[name].value.trim();
