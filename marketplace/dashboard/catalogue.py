@@ -9,8 +9,9 @@ last hour. Who sends what is defined so:
   ``actor`` of its ``sent`` entries among the newest ``SENDER_SAMPLE`` of the
   hour. A message written while a handler runs has that handler's name as its
   actor, shown as the handler's context; anything else (``web`` for a request, a
-  management command, a user) is shown as it is. A command nobody sent in the
-  hour has no senders listed.
+  user) is shown as it is, and no actor at all (a management command, the
+  shell) as "outside a handler". A command nobody sent in the hour has no
+  senders listed.
 
 Flags: a type with no handler ("declared, never handled"), and a handler that
 has never run: it has no delivery past ``pending`` (one indexed EXISTS each).
@@ -29,6 +30,7 @@ from messaging.outcomes import CommandOutcome
 from messaging.registry import Handler, registry
 
 HOUR = timedelta(hours=1)
+NO_ACTOR = "outside a handler"  # written with no actor: a management command, the shell, a test
 SENDER_SAMPLE = 5_000  # newest `sent` journal entries of the hour read for the senders
 RAN_STATUSES = [s for s in DeliveryStatus.values if s != DeliveryStatus.PENDING]
 
@@ -84,7 +86,7 @@ def actor_label(actor: str) -> str:
     handler = registry.handlers.get(actor)
     if handler is not None:
         return handler.context
-    return actor or "unknown"
+    return actor or NO_ACTOR
 
 
 def command_senders(since: datetime) -> dict[str, list[str]]:

@@ -106,16 +106,22 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> CappedCount:
     return CappedCount(min(value, cap), value > cap)
 
 
-def queue_depth() -> dict[str, CappedCount]:
-    """Deliveries waiting, in progress, waiting for a scheduled retry, and dead-lettered."""
-    statuses = {
-        "waiting": DeliveryStatus.PENDING,
-        "in_progress": DeliveryStatus.RUNNING,
-        "retry_scheduled": DeliveryStatus.FAILED,
-        "dead": DeliveryStatus.DEAD,
+def queue_depth(*, now: datetime | None = None) -> dict[str, CappedCount]:
+    """Deliveries waiting (due), delayed (not due yet: a ``delay``), in progress, retry scheduled, dead.
+
+    ``status = x`` is an index-only count on (status, id); the delayed ones are the
+    pending whose ``available_at`` is still ahead, read through the same index.
+    """
+    now = now or timezone.now()
+    pending = capped_count(Delivery.objects.filter(status=DeliveryStatus.PENDING))
+    delayed = capped_count(Delivery.objects.filter(status=DeliveryStatus.PENDING, available_at__gt=now))
+    return {
+        "waiting": CappedCount(max(pending.value - delayed.value, 0), pending.capped),
+        "delayed": delayed,
+        "in_progress": capped_count(Delivery.objects.filter(status=DeliveryStatus.RUNNING)),
+        "retry_scheduled": capped_count(Delivery.objects.filter(status=DeliveryStatus.FAILED)),
+        "dead": capped_count(Delivery.objects.filter(status=DeliveryStatus.DEAD)),
     }
-    # ``status = x`` alone is served by the (status, id) index, an index-only count.
-    return {name: capped_count(Delivery.objects.filter(status=status)) for name, status in statuses.items()}
 
 
 def first_seq_since(moment: datetime) -> int | None:
@@ -199,7 +205,7 @@ def paused_subscriptions() -> list[PausedRow]:
 def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) -> dict:
     """What the health page polls: rates and queue depth, JSON-ready."""
     now = now or timezone.now()
-    depth = queue_depth()
+    depth = queue_depth(now=now)
     return {
         "now": now.timestamp(),
         "rates": message_rates(now=now, seconds=seconds),

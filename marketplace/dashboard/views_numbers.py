@@ -32,7 +32,7 @@ def health(request):
         "dashboard/health.html",
         {
             "live": stats.live_numbers(now=now),
-            "queue": stats.queue_depth(),
+            "queue": stats.queue_depth(now=now),
             "timings": [(t, 100 * t.p50_ms / slowest, 100 * t.p95_ms / slowest) for t in timings],
             "timing_sample": stats.TIMING_SAMPLE,
             "breakers": stats.breakers(now=now),

@@ -106,9 +106,10 @@ def test_events_are_published_by_their_owner_and_commands_by_the_senders_seen_in
         messaging.send(DoWork(key="from-web"), reply_to=work_outcome)
     with causation(Causation(correlation_id="c-handler", actor="tests.ping_a")):
         messaging.send(DoWork(key="from-handler"))
+    messaging.send(DoWork(key="from-a-script"))  # no actor: a management command, the shell
     run_deliveries()  # do_work's outcomes are sent to work_outcome while tests.do_work runs
     types = types_by_name()
-    assert types["tests.DoWork"].senders == ["tests", "web"]
+    assert types["tests.DoWork"].senders == ["outside a handler", "tests", "web"]
     assert types["messaging.CommandOutcome"].senders == ["tests"]
     assert types["tests.Ping"].senders == ["tests"]  # an event: its owner, seen or not
     assert types["vendors.NotifyVendor"].senders == []  # not sent in the hour

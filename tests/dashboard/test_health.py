@@ -68,12 +68,13 @@ def test_health_json_carries_the_rates_and_the_queue(staff_client):
     messaging.publish(Ping(key="a"))  # two subscribers: two waiting deliveries
     data = staff_client.get("/dashboard/health.json?seconds=30").json()
     assert len(data["rates"]["t"]) == len(data["rates"]["event"]) == len(data["rates"]["command"]) == 30
-    assert data["queue"] == {"waiting": 2, "in_progress": 0, "retry_scheduled": 0, "dead": 0}
+    assert data["queue"] == {"waiting": 2, "delayed": 0, "in_progress": 0, "retry_scheduled": 0, "dead": 0}
     assert data["queue_capped"] == []
 
 
 def test_queue_depth_counts_waiting_running_retrying_and_dead_deliveries(run_deliveries):
     # given a dead letter, a delivery waiting for a delayed retry (and its sibling done), one leased, two waiting
+    # and one sent with a delay
     messaging.publish(Rejected(key="r"))  # dead at once
     messaging.publish(Doomed(key="d"))  # one subscriber fails every time, the other succeeds
     run_deliveries()
@@ -81,10 +82,12 @@ def test_queue_depth_counts_waiting_running_retrying_and_dead_deliveries(run_del
     claim = delivery_claim_next(actor="test")
     assert claim.delivery.handler == "tests.positive"
     messaging.publish(Ping(key="p"))
+    messaging.send(DoWork(key="later"), delay=60)
     # then
     depth = stats.queue_depth()
     assert {name: count.value for name, count in depth.items()} == {
         "waiting": 2,
+        "delayed": 1,
         "in_progress": 1,
         "retry_scheduled": 1,
         "dead": 1,

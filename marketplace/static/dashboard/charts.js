@@ -20,12 +20,12 @@
     return Math.max(element.clientWidth || 0, 280);
   }
 
-  function chart(element, series, data, extra) {
+  function chart(element, series, data, extra, xSeries) {
     const options = Object.assign(
       {
         width: widthOf(element),
         height: HEIGHT,
-        series: [{}].concat(series),
+        series: [xSeries || {}].concat(series),
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       },
@@ -140,7 +140,8 @@
       {
         scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
         axes: [{ label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") }, { label: "ms" }],
-      }
+      },
+      { label: "percentile", value: (u, v) => (v == null ? "--" : v + "%") }
     );
   }
 
