@@ -31,6 +31,7 @@ from messaging.models import Delivery, DeliveryStatus, Step
 from messaging.registry import Handler, registry
 from messaging.selection import Selection, SelectionError, keyset_batches
 
+BATCH_SIZE = 500  # ids bound per query stay under SQLite's oldest limit of 999 parameters
 CATCH_UP_LOCK_KEY = 0x63617463 << 32  # "catc", plus the handler name's CRC
 MESSAGE_FIELDS = ("id", "kind", "type", "context", "correlation_id", "causation_id", "created_at", "not_before")
 SKIPPED_BECAUSE = {
@@ -66,7 +67,7 @@ class ReplayRequest:
     command: str
     force: bool = False
     to_handler: str | None = None
-    batch_size: int = 1000
+    batch_size: int = BATCH_SIZE
 
     @property
     def subscriber(self) -> Handler | None:

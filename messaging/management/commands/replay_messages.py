@@ -12,6 +12,7 @@ from messaging.management.options import (
 )
 from messaging.management.progress import ProgressBar
 from messaging.replay import (
+    BATCH_SIZE,
     ReplayRequest,
     Tally,
     replay_count,
@@ -64,7 +65,13 @@ examples:
             metavar="N",
             help=f"Ask before replaying more than N deliveries (default {DEFAULT_THRESHOLD}).",
         )
-        parser.add_argument("--batch-size", type=int, default=1000, metavar="N", help="Rows per transaction.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH_SIZE,
+            metavar="N",
+            help=f"Rows per transaction (default {BATCH_SIZE}).",
+        )
 
     def handle(self, *args, dry_run, force, to_handler, yes, threshold, batch_size, **options):
         if threshold < 0:
