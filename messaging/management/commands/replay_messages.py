@@ -1,6 +1,7 @@
 """``manage.py replay_messages``: run stored messages through their handlers again (see ``messaging.replay``)."""
 
 from django.core.management.base import CommandError
+from django.db import reset_queries
 
 from messaging.management.options import (
     OperatingCommand,
@@ -139,6 +140,7 @@ examples:
         )
 
         def show(tally: Tally) -> None:
+            reset_queries()  # with DEBUG on, Django would keep every query of a long run
             progress.update(tally.matched, f"enqueued {tally.enqueued}, skipped {tally.skipped}, failed {tally.failed}")
 
         try:
