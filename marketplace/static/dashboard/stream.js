@@ -124,12 +124,16 @@
   }
 
   function ackSoon() {
-    if (ackTimer !== null) return; // the pending ack will carry the newest seq
-    const wait = Math.max(0, lastAckAt + ACK_INTERVAL_MS - Date.now());
-    ackTimer = window.setTimeout(ack, wait);
+    const wait = lastAckAt + ACK_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      ack(); // at once: a hidden tab's timers may be throttled to one a minute, its socket events are not
+    } else if (ackTimer === null) {
+      ackTimer = window.setTimeout(ack, wait); // the pending ack will carry the newest seq
+    }
   }
 
   function ack() {
+    window.clearTimeout(ackTimer);
     ackTimer = null;
     if (!socket || socket.readyState !== WebSocket.OPEN || lastSeq === null || lastSeq === ackedSeq) return;
     socket.send(JSON.stringify({ ack: lastSeq }));
