@@ -1,0 +1,108 @@
+"""What messaging is doing now: one read-only snapshot for ``messaging_status`` and for scripts (JSON-ready).
+
+Queue depth by status, dead letters by type and handler, the oldest waiting
+delivery, breakers, paused handlers, and the django-q2 clusters whose stats are
+in the cache: a cluster refreshes them every few seconds and they expire soon
+after, so whatever is there was seen recently.
+"""
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from messaging import wakeup
+from messaging.models import WAITING_STATUSES, BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Subscription
+
+
+def status_snapshot(now=None) -> dict:
+    now = now or timezone.now()
+    return {
+        "at": now.isoformat(),
+        "deliveries": deliveries_by_status(),
+        "dead_letters": dead_letters_by_type_and_handler(),
+        "oldest_waiting": oldest_waiting(now),
+        "breakers": breakers(),
+        "paused": sorted(Subscription.objects.filter(paused=True).values_list("handler", flat=True)),
+        **workers_seen(now),
+    }
+
+
+def deliveries_by_status() -> dict[str, int]:
+    counts = dict(Delivery.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in DeliveryStatus.values}
+
+
+def dead_letters_by_type_and_handler() -> list[dict]:
+    rows = (
+        Delivery.objects.filter(status=DeliveryStatus.DEAD)
+        .values("message__type", "handler")
+        .annotate(count=Count("id"), since=Min("finished_at"))
+        .order_by("-count", "message__type", "handler")
+    )
+    return [
+        {"type": row["message__type"], "handler": row["handler"], "count": row["count"], "since": _iso(row["since"])}
+        for row in rows
+    ]
+
+
+def oldest_waiting(now) -> dict | None:
+    """The waiting delivery due first (what a worker claims next, unless its handler is paused or its breaker open)."""
+    delivery = (
+        Delivery.objects.filter(status__in=WAITING_STATUSES)
+        .select_related("message")
+        .order_by("available_at", "id")
+        .first()
+    )
+    if delivery is None:
+        return None
+    return {
+        "delivery": delivery.pk,
+        "message_id": str(delivery.message_id),
+        "type": delivery.message.type,
+        "handler": delivery.handler,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "due_at": _iso(delivery.available_at),
+        "overdue_seconds": round((now - delivery.available_at).total_seconds(), 1),
+        "published_at": _iso(delivery.message.created_at),
+    }
+
+
+def breakers() -> list[dict]:
+    rows = CircuitBreaker.objects.exclude(state=BreakerState.CLOSED, consecutive_failures=0).order_by("context")
+    return [
+        {
+            "context": b.context,
+            "state": b.state,
+            "consecutive_failures": b.consecutive_failures,
+            "open_until": _iso(b.open_until),
+        }
+        for b in rows
+    ]
+
+
+def workers_seen(now) -> dict:
+    """Clusters in django-q2's stats (``Stat.get_all()``, kept in the cache), and wake-ups waiting in the broker."""
+    from django_q.status import Stat
+
+    try:
+        stats = Stat.get_all(broker=wakeup.broker())
+        queued = wakeup.queued_wakeups()
+    except Exception as error:  # a cache or broker that cannot be read is worth saying, not a crash
+        return {"workers": [], "wakeups_queued": None, "workers_error": f"{type(error).__name__}: {error}"}
+    clusters = [
+        {
+            "cluster": str(stat.cluster_id),
+            "host": stat.host,
+            "pid": stat.pid,
+            "status": str(stat.status),
+            "workers": list(stat.workers),
+            "seen_at": _iso(stat.timestamp),
+            "up_seconds": round((now - stat.tob).total_seconds()) if stat.tob else None,
+        }
+        for stat in sorted(stats, key=lambda s: (s.host, s.pid))
+    ]
+    return {"workers": clusters, "wakeups_queued": queued}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
