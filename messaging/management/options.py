@@ -20,7 +20,7 @@ class OperatingCommand(BaseCommand):
         return super().create_parser(prog_name, subcommand, **kwargs)
 
 
-def add_selection_arguments(parser, *, statuses: bool = True) -> None:
+def add_selection_arguments(parser, *, statuses: bool = True, limit_help: str = "At most N, oldest first.") -> None:
     parser.add_argument("--id", dest="ids", action="append", default=[], metavar="UUID", help="A message id; repeat.")
     parser.add_argument(
         "--type", dest="types", action="append", default=[], metavar="TYPE", help="Message type (orders.OrderPaid)."
@@ -51,7 +51,7 @@ def add_selection_arguments(parser, *, statuses: bool = True) -> None:
         "--since", metavar="WHEN", help="Messages created at or after WHEN: 2h, 30m, 7d (ago) or ISO 8601 (UTC)."
     )
     parser.add_argument("--until", metavar="WHEN", help="Messages created before WHEN (same forms as --since).")
-    parser.add_argument("--limit", type=int, metavar="N", help="At most N, oldest first.")
+    parser.add_argument("--limit", type=int, metavar="N", help=limit_help)
 
 
 def selection_from_options(options: dict, **fixed) -> Selection:
