@@ -8,6 +8,7 @@ The contract (frames, acks, close codes) is in ``protocol`` and the README.
 """
 
 import logging
+import time
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -24,6 +25,10 @@ NEWEST = 100  # entries sent to a client that gives no ?after=
 PAGE = 500  # entries per catch-up frame
 DEFAULT_MAX_UNACKED = 5000
 DEFAULT_MAX_UNACKED_BYTES = 4 * 1024 * 1024
+# Channel layers forget a group member after a while (group_expiry, a day) and the in-memory one drops a member
+# whose queue held a message for a minute; joining again now and then, on the client's frames, keeps the
+# membership. A frame lost meanwhile is filled from the database.
+REJOIN_EVERY = 30.0
 
 read_after = database_sync_to_async(batch_after)
 read_newest = database_sync_to_async(batch_newest)
@@ -33,6 +38,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tail = None  # set once subscribed
+        self.joined_at = 0.0
         self.sent = 0  # the seq of the last entry sent (or the client's ?after=)
         self.live = False
         self.announced_live = False
@@ -57,25 +63,36 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if not getattr(user, "is_staff", False):
             await self.close()  # before accept: the handshake gets HTTP 403
             return
-        tail = process_tail()
-        await self.channel_layer.group_add(tail.group, self.channel_name)  # before reading: no frame missed
-        tail.subscribe()
-        self.tail = tail
         await self.accept()
         try:
             after = protocol.parse_after(self.scope.get("query_string", b""))
         except ProtocolError as error:
             await self.close_for(protocol.CLOSE_PROTOCOL_ERROR, str(error))
             return
-        if after is None:
-            batch = await read_newest(NEWEST)
-            self.sent = batch.to_seq
-            await self.send_batch(batch)
-        else:
-            self.sent = after
-        await self.catch_up()
+        await self.join()  # before reading the backlog: no frame is missed in between
+        try:
+            if after is None:
+                batch = await read_newest(NEWEST)
+                self.sent = batch.to_seq
+                await self.send_batch(batch)
+            else:
+                self.sent = after
+            await self.catch_up()
+        except Exception:
+            await self.leave()  # daphne closes the socket (1011) and calls no disconnect
+            raise
 
     async def disconnect(self, code):
+        await self.leave()
+
+    async def join(self):
+        if self.tail is None:
+            self.tail = process_tail()
+            self.tail.subscribe()
+        await self.channel_layer.group_add(self.tail.group, self.channel_name)
+        self.joined_at = time.monotonic()
+
+    async def leave(self):
         if self.tail is not None:
             await self.channel_layer.group_discard(self.tail.group, self.channel_name)
             self.tail.unsubscribe()
@@ -131,6 +148,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         except ProtocolError as error:
             await self.close_for(protocol.CLOSE_PROTOCOL_ERROR, str(error))
             return
+        if time.monotonic() - self.joined_at > REJOIN_EVERY:
+            await self.join()
         if isinstance(frame, Ack):
             self.unacked.ack(frame.seq)
             if not self.live:

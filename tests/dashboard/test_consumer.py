@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import messaging
 from marketplace.asgi import application
-from marketplace.dashboard import protocol
+from marketplace.dashboard import consumers, protocol
 from marketplace.dashboard.tail import batch_after, message, process_tail
 from messaging import journal
 from messaging.models import JournalEntry, Step
@@ -284,6 +284,37 @@ def test_a_frame_overlapping_what_was_sent_is_forwarded_without_the_entries_sent
     seqs, frames = run(scenario)
 
     assert [seqs_of([frame]) for frame in frames] == [seqs[:1], seqs[1:]]
+
+
+def test_a_client_the_layer_forgot_joins_again_on_its_next_frame_and_misses_nothing(
+    staff_headers, settings, monkeypatch
+):
+    settings.DASHBOARD_TAIL_INTERVAL = 3600
+    monkeypatch.setattr(consumers, "REJOIN_EVERY", 0)
+    before = write_entries(1)
+
+    async def scenario():
+        layer, group = get_channel_layer(), process_tail().group
+        communicator = await connected(f"/ws/dashboard/?after={before[-1]}", staff_headers)
+        await frames_until_live(communicator)
+        await asyncio.sleep(0.2)
+        for channel in list(layer.groups.get(group, {})):  # as the layer does to a member it expires
+            await layer.group_discard(group, channel)
+        seqs = await awrite_entries(2)
+        await layer.group_send(group, message(await database_sync_to_async(batch_after)(before[-1], 10)))  # lost
+        await communicator.send_json_to({"ping": "p"})
+        pong = await communicator.receive_json_from(3)
+        seqs += await awrite_entries(1)
+        await layer.group_send(group, message(await database_sync_to_async(batch_after)(seqs[1], 10)))
+        frames = await frames_until(communicator, seqs[-1])
+        await communicator.receive_nothing(0.3)
+        await communicator.disconnect()
+        return pong, seqs, frames
+
+    pong, seqs, frames = run(scenario)
+
+    assert pong == {"entries": [], "pong": "p"}
+    assert seqs_of(frames) == seqs
 
 
 # --- Flow control ----------------------------------------------------------------------------------------------
