@@ -86,3 +86,8 @@ def confirm(stdout, question: str) -> bool:
     stdout.flush()
     answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 message``, ``2 messages``, ``1 journal entry``."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
