@@ -74,30 +74,10 @@ examples:
             help=f"Rows per transaction (default {BATCH_SIZE}).",
         )
 
-    def handle(self, *args, dry_run, force, to_handler, yes, threshold, batch_size, **options):
+    def handle(self, *args, dry_run, yes, threshold, **options):
         if threshold < 0:
             raise CommandError(f"--threshold must be 0 or more (got {threshold})")
-        selection = selection_from_options(options)
-        command = " ".join(
-            [
-                "replay_messages",
-                selection.describe(),
-                "--force" if force else "",
-                f"--to-handler {to_handler}" if to_handler else "",
-            ]
-        )
-        request = ReplayRequest(
-            selection=selection,
-            actor=operator(),
-            command=" ".join(command.split()),
-            force=force,
-            to_handler=to_handler,
-            batch_size=batch_size,
-        )
-        try:
-            replay_request_check(request)
-        except SelectionError as error:
-            raise CommandError(str(error)) from None
+        request = replay_request(options)
         matched, runnable = replay_count(request)
         if dry_run:
             return self.preview(request)
@@ -152,3 +132,28 @@ examples:
         )
         if tally.failed:
             raise CommandError(f"{tally.failed} could not be replayed: " + "; ".join(tally.errors))
+
+
+def replay_request(options: dict) -> ReplayRequest:
+    """The checked request, journaled with the command line that asked for it; ``CommandError`` if wrong."""
+    selection = selection_from_options(options)
+    force, to_handler = options["force"], options["to_handler"]
+    asked = [
+        "replay_messages",
+        selection.describe(),
+        "--force" if force else "",
+        to_handler and f"--to-handler {to_handler}",
+    ]
+    request = ReplayRequest(
+        selection=selection,
+        actor=operator(),
+        command=" ".join(part for part in asked if part),
+        force=force,
+        to_handler=to_handler,
+        batch_size=options["batch_size"],
+    )
+    try:
+        replay_request_check(request)
+    except SelectionError as error:
+        raise CommandError(str(error)) from None
+    return request
