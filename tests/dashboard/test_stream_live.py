@@ -7,6 +7,7 @@ mid-stream and reconnected with ``?after=<last seq>``, it must miss nothing and 
 
 import json
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -22,7 +23,8 @@ from django.utils import timezone
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, JournalEntry
+from messaging import journal
+from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, JournalEntry, Step
 from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, order_place
@@ -33,6 +35,7 @@ from vendors import services as vendors
 pytestmark = pytest.mark.cluster
 
 DAPHNE = str(Path(sys.executable).parent / "daphne")
+REDIS_SERVER = Path("/usr/bin/redis-server")
 ACK_EVERY = 0.1  # seconds: acks are cumulative, and at most 20 client frames a second are allowed
 
 
@@ -54,19 +57,24 @@ def answers(url: str) -> bool:
 def web(transactional_db, tmp_path_factory) -> str:
     """A real daphne serving marketplace.asgi on the test database; its address (host:port)."""
     port = free_port()
-    process = ManagedProcess(
-        "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application",
-        program=[DAPHNE], env={"DJANGO_ALLOW_ASYNC_UNSAFE": ""},
-        log=tmp_path_factory.mktemp("daphne") / "daphne.log",
-    )  # fmt: skip
-    address = f"127.0.0.1:{port}"
+    process = start_daphne(port, tmp_path_factory.mktemp("daphne") / "daphne.log")
     try:
-        wait_until(lambda: answers(f"http://{address}/admin/login/") or not process.alive(), message="daphne")
-        assert process.alive(), f"daphne exited:\n{process.output()[-3000:]}"
-        yield address
+        yield f"127.0.0.1:{port}"
     finally:
         process.stop()
         print(f"--- daphne ---\n{process.output()[-3000:]}")
+
+
+def start_daphne(address_port: int, log: Path, env: dict[str, str] | None = None) -> ManagedProcess:
+    process = ManagedProcess(
+        "-b", "127.0.0.1", "-p", str(address_port), "marketplace.asgi:application",
+        program=[DAPHNE], env={"DJANGO_ALLOW_ASYNC_UNSAFE": "", **(env or {})}, log=log,
+    )  # fmt: skip
+    wait_until(
+        lambda: answers(f"http://127.0.0.1:{address_port}/admin/login/") or not process.alive(), message="daphne"
+    )
+    assert process.alive(), f"daphne exited:\n{process.output()[-3000:]}"
+    return process
 
 
 @pytest.fixture
@@ -226,3 +234,57 @@ def test_a_client_killed_mid_stream_resumes_after_its_last_seq_with_nothing_miss
     for each in (order, second_order):
         received = [e["seq"] for e in first.entries + second.entries if e["correlation_id"] == str(each.pk)]
         assert received == conversation(each)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throw-away redis-server on a free port (Debian's package), or the test is skipped."""
+    if not REDIS_SERVER.exists():
+        pytest.skip(f"{REDIS_SERVER} is missing: apt-get install -y redis-server")
+    port = free_port()
+    server = subprocess.Popen(
+        [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: answers_tcp(port), timeout=10, message="redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def answers_tcp(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def write_entries(count: int) -> None:
+    for n in range(count):
+        journal.record(Step.CONTROL, actor="test", detail=f"entry {n}")
+        time.sleep(0.01)
+
+
+def test_with_channels_redis_two_web_processes_give_each_client_each_entry_once(cookie, redis_url, tmp_path):
+    ports = [free_port(), free_port()]
+    webs = [start_daphne(port, tmp_path / f"daphne-{port}.log", {"REDIS_URL": redis_url}) for port in ports]
+    try:
+        start = newest_seq()
+        clients = [StreamClient(f"127.0.0.1:{port}", cookie, after=start) for port in ports for _ in range(2)]
+        for client in clients:
+            client.wait_live()
+
+        write_entries(60)
+        expected = journal_after(start)
+        for client in clients:
+            client.wait_for(lambda c: (c.last_seq or 0) >= expected[-1], message="every entry")
+        time.sleep(0.5)  # a second copy of a frame would arrive in this time
+        for client in clients:
+            client.close()
+    finally:
+        for web in webs:
+            web.stop()
+
+    assert len(expected) == 60
+    assert [client.seqs for client in clients] == [expected] * 4
