@@ -18,6 +18,7 @@ The goal (issue 4): p99 <= 1 s at 200 entries/s with 200 clients.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -31,8 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.environment import Environment
 
-TICK = 0.02  # the writer commits every 20 ms: 4 entries a transaction at 200/s
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -45,66 +44,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--skip-baseline", action="store_true", help="skip run (a)")
     parser.add_argument("--skip-slow", action="store_true", help="skip run (c)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, daphne logs)")
-    parser.add_argument("--writer", action="store_true", help=argparse.SUPPRESS)  # the writer process's role
     return parser.parse_args(argv)
 
 
-# --- The writer (a process of its own) -------------------------------------------------------------------------
-
-
-def write_journal(rate: float, seconds: float) -> dict:
-    """Append ``rate`` entries a second for ``seconds``, a few per transaction; each ``detail`` is its commit time."""
-    import django
-
-    django.setup()
-    from django.db import transaction
-    from django.utils import timezone
-
-    from messaging import journal
-    from messaging.models import JournalEntry, Kind, Step
-
-    def entry() -> JournalEntry:
-        return JournalEntry(
-            at=timezone.now(),
-            step=Step.PUBLISHED,
-            kind=Kind.EVENT,
-            type="bench.Tick",
-            context="bench",
-            correlation_id="bench-writer",
-            actor="bench",
-        )
-
-    written, seqs, commit_ms = 0, [], []
-    start = time.monotonic()
-    while (elapsed := time.monotonic() - start) < seconds:
-        due = int(elapsed * rate) - written
-        if due > 0:
-            began = time.perf_counter()
-            with transaction.atomic():
-                entries = [entry() for _ in range(due)]
-                for each in entries:
-                    each.detail = f"{time.time():.6f}"  # set last: as close to the commit as the row allows
-                journal.append(*entries)
-            commit_ms.append((time.perf_counter() - began) * 1000)
-            seqs += [each.seq for each in entries]
-            written += due
-        time.sleep(max(0.0, start + (int(elapsed / TICK) + 1) * TICK - time.monotonic()))
-    commit_ms.sort()
-    return {
-        "written": written,
-        "first_seq": min(seqs),
-        "last_seq": max(seqs),
-        "contiguous": seqs == list(range(min(seqs), max(seqs) + 1)),
-        "transactions": len(commit_ms),
-        "transaction_ms_p99": commit_ms[int(len(commit_ms) * 0.99)],
-    }
+# --- The writer (a process of its own: bench/journal_writer.py) ------------------------------------------------
 
 
 async def run_writer(rate: float, seconds: float) -> dict:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        __file__,
-        "--writer",
+        str(Path(__file__).resolve().parent / "journal_writer.py"),
         "--rate",
         str(rate),
         "--seconds",
@@ -236,7 +185,8 @@ async def slow_client(args, env, cookie: str, after: int) -> None:
             figures = await run.measure(load(), last_seq_of=lambda r: r["last_seq"], followers=others)
             rss_during = max(run.rss)
             slow.resume()  # read what reached this side, then the close (or the dropped connection)
-            await asyncio.wait_for(slow.reached.wait(), timeout=30)
+            with contextlib.suppress(TimeoutError):  # not dropped: reported as such below
+                await asyncio.wait_for(slow.reached.wait(), timeout=30)
             await asyncio.sleep(3)
             rss_after = daphne.rss_mb()
             dropped = dropped_at(log)
@@ -284,9 +234,6 @@ def newest_seq() -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.writer:
-        print(json.dumps(write_journal(args.rate, args.seconds)))
-        return 0
     env = Environment(workers=1, keep=args.keep, debug=False)
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
     try:

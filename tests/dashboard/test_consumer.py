@@ -3,88 +3,31 @@ journal tail and the in-memory channel layer, on real journal rows. The streamin
 """
 
 import asyncio
-import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 import messaging
-from marketplace.asgi import application
 from marketplace.dashboard import consumers, protocol
 from marketplace.dashboard.tail import batch_after, message, process_tail
-from messaging import journal
 from messaging.models import JournalEntry, Step
-from tests.dashboard.conftest import socket_headers
+from tests.dashboard.conftest import (
+    awrite_entries,
+    connected,
+    frames_until,
+    frames_until_live,
+    run,
+    seqs_of,
+    socket,
+    socket_headers,
+    write_entries,
+)
 from tests.testapp.contracts import Ping
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# --- Helpers ---------------------------------------------------------------------------------------------------
-
-
-def write_entries(count: int) -> list[int]:
-    """``count`` journal entries in one transaction, as the journal writes them; their seqs."""
-    with transaction.atomic():
-        entries = journal.append(
-            *(
-                JournalEntry(at=timezone.now(), step=Step.RESUMED, handler="tests.ping_a", actor="test", detail=str(i))
-                for i in range(count)
-            )
-        )
-    return sorted(entry.seq for entry in entries)
-
-
-awrite_entries = database_sync_to_async(write_entries)
-
-
-def seqs_of(frames: list[dict]) -> list[int]:
-    return [entry["seq"] for frame in frames for entry in frame["entries"]]
-
-
-def run(scenario):
-    """Run an async scenario to its end (each test has its own event loop)."""
-    return async_to_sync(scenario)()
-
-
-def socket(path: str = "/ws/dashboard/", headers=None) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, path, headers=headers)
-
-
-async def frames_until_live(communicator, *, timeout: float = 3) -> list[dict]:
-    frames = []
-    while not (frames and frames[-1].get("live")):
-        frames.append(await communicator.receive_json_from(timeout))
-    return frames
-
-
-async def frames_until(communicator, seq: int, *, timeout: float = 3) -> list[dict]:
-    """Frames until one carries ``seq`` (the receiver fails after ``timeout`` without a frame)."""
-    frames = []
-    while seq not in seqs_of(frames):
-        frames.append(await communicator.receive_json_from(timeout))
-    return frames
-
-
-async def close_code(communicator, *, timeout: float = 3) -> int:
-    """Skip data frames until the server closes; its close code."""
-    while True:
-        output = await communicator.receive_output(timeout)
-        if output["type"] == "websocket.close":
-            return output.get("code")
-
-
-async def connected(path: str, headers) -> WebsocketCommunicator:
-    communicator = socket(path, headers)
-    accepted, _ = await communicator.connect()
-    assert accepted
-    return communicator
 
 
 # --- Who may connect -------------------------------------------------------------------------------------------
@@ -315,103 +258,3 @@ def test_a_client_the_layer_forgot_joins_again_on_its_next_frame_and_misses_noth
 
     assert pong == {"entries": [], "pong": "p"}
     assert seqs_of(frames) == seqs
-
-
-# --- Flow control ----------------------------------------------------------------------------------------------
-
-
-def test_a_client_that_never_acks_is_closed_as_too_slow_past_the_bound(staff_headers, quick_tail):
-    quick_tail.DASHBOARD_MAX_UNACKED = 5
-
-    async def scenario():
-        communicator = await connected("/ws/dashboard/", staff_headers)
-        await frames_until_live(communicator)
-        await awrite_entries(3)
-        await awrite_entries(3)
-        code = await close_code(communicator)
-        await communicator.disconnect()
-        return code
-
-    assert run(scenario) == protocol.CLOSE_TOO_SLOW
-
-
-def test_a_client_that_acks_stays_connected(staff_headers, quick_tail):
-    quick_tail.DASHBOARD_MAX_UNACKED = 5
-
-    async def scenario():
-        communicator = await connected("/ws/dashboard/", staff_headers)
-        await frames_until_live(communicator)
-        received = []
-        for _ in range(4):
-            seqs = await awrite_entries(4)
-            frames = await frames_until(communicator, seqs[-1])
-            received += seqs_of(frames)
-            await communicator.send_json_to({"ack": seqs[-1]})
-        await communicator.send_json_to({"ping": "still there?"})
-        pong = await communicator.receive_json_from(3)
-        await communicator.disconnect()
-        return received, pong
-
-    received, pong = run(scenario)
-
-    assert len(received) == 16
-    assert pong == {"entries": [], "pong": "still there?"}
-
-
-# --- Junk from the client --------------------------------------------------------------------------------------
-
-JUNK = {
-    "bad JSON": {"text_data": '{"ack": '},
-    "not an object": {"text_data": "[1]"},
-    "binary": {"bytes_data": b'{"ack": 1}'},
-    "unknown key": {"text_data": '{"subscribe": "orders"}'},
-    "extra key": {"text_data": '{"ack": 1, "ping": "x"}'},
-    "no key": {"text_data": "{}"},
-    "ack of the wrong type": {"text_data": '{"ack": "1"}'},
-    "ack as a boolean": {"text_data": '{"ack": true}'},
-    "negative ack": {"text_data": '{"ack": -1}'},
-    "ping of the wrong type": {"text_data": '{"ping": 1}'},
-    "ping too long": {"text_data": json.dumps({"ping": "x" * 65})},
-    "over 1 KiB": {"text_data": json.dumps({"ping": "x"}) + " " * 1024},
-}
-
-
-@pytest.mark.parametrize("frame", JUNK.values(), ids=JUNK.keys())
-def test_junk_from_the_client_closes_the_socket_with_4400(staff_headers, frame):
-    async def scenario():
-        communicator = await connected("/ws/dashboard/", staff_headers)
-        await frames_until_live(communicator)
-        await communicator.send_to(**frame)
-        code = await close_code(communicator)
-        await communicator.disconnect()
-        return code
-
-    assert run(scenario) == protocol.CLOSE_PROTOCOL_ERROR
-
-
-def test_more_than_20_frames_a_second_close_the_socket_with_4400(staff_headers):
-    async def scenario():
-        communicator = await connected("/ws/dashboard/", staff_headers)
-        await frames_until_live(communicator)
-        for n in range(21):
-            await communicator.send_json_to({"ping": str(n)})
-        pongs = [await communicator.receive_json_from(3) for _ in range(20)]
-        code = await close_code(communicator)
-        await communicator.disconnect()
-        return pongs, code
-
-    pongs, code = run(scenario)
-
-    assert [pong["pong"] for pong in pongs] == [str(n) for n in range(20)]
-    assert code == protocol.CLOSE_PROTOCOL_ERROR
-
-
-@pytest.mark.parametrize("query", ["after=abc", "after=-1", "after=1&after=2", f"after={2**63}"])
-def test_a_malformed_after_closes_the_socket_with_4400(staff_headers, query):
-    async def scenario():
-        communicator = await connected(f"/ws/dashboard/?{query}", staff_headers)
-        code = await close_code(communicator)
-        await communicator.disconnect()
-        return code
-
-    assert run(scenario) == protocol.CLOSE_PROTOCOL_ERROR
