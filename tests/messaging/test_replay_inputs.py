@@ -192,3 +192,22 @@ def test_help_names_every_option_and_shows_examples():
     for option in (*options.split(), "--dry-run", "--force", "--to-handler", "--yes", "--threshold"):
         assert f"{option} " in result.stdout
     assert "  manage.py replay_messages --status dead --dry-run\n" in result.stdout
+
+
+def test_on_a_terminal_a_progress_bar_is_drawn_on_stderr(three_dead_pings):
+    out, err = io.StringIO(), Terminal()
+
+    call_command("replay_messages", "--status", "dead", "--batch-size", "4", stdout=out, stderr=err)
+
+    drawn = err.getvalue()
+    assert "\r[####################----------] 4/6 enqueued 4, skipped 0, failed 0\x1b[K" in drawn
+    assert drawn.endswith("\r[##############################] 6/6 enqueued 6, skipped 0, failed 0\x1b[K\n")
+    assert out.getvalue() == "Matched 6, enqueued 6, skipped 0, failed 0.\n"  # the summary, not the bar
+
+
+def test_without_a_terminal_no_progress_bar_is_drawn(three_dead_pings):
+    err = io.StringIO()
+
+    call_command("replay_messages", "--status", "dead", stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue() == ""
