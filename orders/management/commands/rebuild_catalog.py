@@ -16,6 +16,9 @@ version, payload); one that fails stops the rebuild and nothing is changed.
 purge_messages keeps these events (they are retained types) unless told
 --include-retained: purge them and the catalogue can no longer be rebuilt.
 
+On SQLite the transaction holds the write lock while it runs: workers wait, and
+an attempt that waits past the 5 s busy timeout fails and is retried later.
+
 examples:
   manage.py rebuild_catalog --dry-run
   manage.py rebuild_catalog
