@@ -65,14 +65,12 @@ def web(transactional_db, tmp_path_factory) -> str:
         print(f"--- daphne ---\n{process.output()[-3000:]}")
 
 
-def start_daphne(address_port: int, log: Path, env: dict[str, str] | None = None) -> ManagedProcess:
+def start_daphne(port: int, log: Path, env: dict[str, str] | None = None) -> ManagedProcess:
     process = ManagedProcess(
-        "-b", "127.0.0.1", "-p", str(address_port), "marketplace.asgi:application",
+        "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application",
         program=[DAPHNE], env={"DJANGO_ALLOW_ASYNC_UNSAFE": "", **(env or {})}, log=log,
     )  # fmt: skip
-    wait_until(
-        lambda: answers(f"http://127.0.0.1:{address_port}/admin/login/") or not process.alive(), message="daphne"
-    )
+    wait_until(lambda: answers(f"http://127.0.0.1:{port}/admin/login/") or not process.alive(), message="daphne")
     assert process.alive(), f"daphne exited:\n{process.output()[-3000:]}"
     return process
 
