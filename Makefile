@@ -3,12 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-postgres install chromium migrate lint bench clean
+.PHONY: run test test-postgres install system-packages migrate lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,15 +25,17 @@ run: migrate
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
-## chromium: Debian's Chromium for the browser tests (Playwright's own download cannot run here)
-chromium: $(CHROMIUM)
-$(CHROMIUM):
-	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y chromium
+## system-packages: what the tests need from Debian, installed only if missing: Chromium for the
+## browser tests (Playwright's own download cannot run here), Redis for the scale-out stream test
+system-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; fi
 
 ## test: install and run every check: boundaries, lint, the whole suite, then the real-browser tests
 ## (a pytest session of their own: Playwright's event loop would break the async tests that follow)
-test: install chromium
+test: install system-packages
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not browser"
@@ -44,8 +45,8 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 
-## bench: messaging throughput and latency against raw django-q2 (see bench/)
-bench: migrate
+## bench: messaging throughput and latency against raw django-q2; the others are listed in the README
+bench: install
 	$(BIN)/python bench/messaging_throughput.py
 
 clean:
