@@ -126,7 +126,8 @@ def queue_depth(*, now: datetime | None = None) -> dict[str, CappedCount]:
 
 def first_seq_since(moment: datetime) -> int | None:
     """The first journal ``seq`` written at or after ``moment`` (via the ``at`` index), or None."""
-    return JournalEntry.objects.filter(at__gte=moment).order_by("at").values_list("seq", flat=True).first()
+    # Rows written in one transaction share ``at``: break the tie by seq, or PostgreSQL picks any of them.
+    return JournalEntry.objects.filter(at__gte=moment).order_by("at", "seq").values_list("seq", flat=True).first()
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
