@@ -13,14 +13,15 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 300
@@ -241,8 +242,7 @@ def time_pages(population: Population, runs: int) -> bool:
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="admin-bench-"))
-    try:
+    with scratch_dir("admin-bench-", keep=args.keep) as var_dir:
         setup_django(var_dir)
         from django.core.management import call_command
 
@@ -251,11 +251,6 @@ def main() -> int:
         all_fast = time_pages(population, args.runs)
         print(f"\nall pages under {TARGET_MS} ms" if all_fast else f"\nsome pages took {TARGET_MS} ms or more")
         return 0 if all_fast else 1
-    finally:
-        if args.keep:
-            print(f"kept {var_dir}")
-        else:
-            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import admin_million
+from bench.scratch import scratch_dir
 
 TARGET_MS = admin_million.TARGET_MS
 
@@ -176,12 +177,9 @@ def time_pages(population: RecentPopulation, runs: int) -> bool:
 
 
 def main() -> int:
-    import shutil
-    import tempfile
 
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
-    try:
+    with scratch_dir("dashboard-bench-", keep=args.keep) as var_dir:
         admin_million.setup_django(var_dir)
         from django.core.management import call_command
 
@@ -190,11 +188,6 @@ def main() -> int:
         all_fast = time_pages(population, args.runs)
         print(f"\nall pages under {TARGET_MS} ms" if all_fast else f"\nsome pages took {TARGET_MS} ms or more")
         return 0 if all_fast else 1
-    finally:
-        if args.keep:
-            print(f"kept {var_dir}")
-        else:
-            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ wall time (selection and enqueue, Django's start included) and its own peak RSS
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from bench.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS, GOAL_MB = 60, 200
@@ -93,9 +95,8 @@ def populate(database: Path, count: int) -> float:
 
 def main() -> int:
     args = parse_args()
-    var_dir = Path(tempfile.mkdtemp(prefix="replay-bench-"))
-    env = environment(var_dir)
-    try:
+    with scratch_dir("replay-bench-", keep=args.keep) as var_dir:
+        env = environment(var_dir)
         migrated, _, _ = manage("migrate", "--no-input", "-v", "0", env=env)
         if migrated.returncode:
             print(migrated.stderr, file=sys.stderr)
@@ -115,11 +116,6 @@ def main() -> int:
         within = seconds < GOAL_SECONDS and peak_mb < GOAL_MB
         print(f"goal: under {GOAL_SECONDS} s and {GOAL_MB} MB: " + ("met" if within else "NOT met"))
         return 0 if within else 1
-    finally:
-        if args.keep:
-            print(f"kept {var_dir}")
-        else:
-            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
