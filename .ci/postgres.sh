@@ -28,7 +28,8 @@ case "${1:-}" in
       [ "$(id -u)" = 0 ] && chown postgres: "$DATA"
       as_postgres "$BIN/initdb -D $DATA --auth=trust -U postgres -E UTF8" >/dev/null
     fi
-    as_postgres "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c fsync=off -c max_connections=200' start" >&2
+    as_postgres "$BIN/pg_ctl -D $DATA status" >/dev/null 2>&1 \
+      || as_postgres "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c fsync=off -c max_connections=200' start" >&2
     as_postgres "$BIN/psql -h 127.0.0.1 -p $PORT -U postgres -tc \"SELECT 1 FROM pg_database WHERE datname='marketplace'\"" | grep -q 1 \
       || as_postgres "$BIN/createdb -h 127.0.0.1 -p $PORT -U postgres marketplace"
     echo "postgres://postgres@127.0.0.1:$PORT/marketplace"
