@@ -3,9 +3,11 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.db import connection
@@ -84,6 +86,22 @@ def wait_for_cluster(cluster: ManagedProcess, *, timeout: float = 20) -> None:
         return any(stat.pid == cluster.process.pid and str(stat.status) in running for stat in Stat.get_all())
 
     wait_until(ready, timeout=timeout, message="the qcluster to start")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether a web server answers ``url`` (any status below 500)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status < 500
+    except OSError:
+        return False
 
 
 def wait_until(predicate, *, timeout: float = 30, interval: float = 0.05, message: str = "condition"):

@@ -7,15 +7,13 @@ mixed run they are moved last for that reason, and skipped where Chromium is not
 
 import os
 import re
-import socket
 import sys
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, ManagedProcess, wait_for_cluster, wait_until
+from tests.processes import ROOT, ManagedProcess, answers, free_port, wait_for_cluster, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; a downloaded Playwright browser does not run here
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -73,20 +71,6 @@ class LiveStack:
     web: ManagedProcess
     cluster: ManagedProcess
     sweeper: ManagedProcess
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status < 500
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")

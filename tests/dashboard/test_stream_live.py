@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, order_place
 from tests.dashboard.conftest import session_cookie
-from tests.processes import ManagedProcess, wait_until
+from tests.processes import ManagedProcess, answers, free_port, wait_until
 from vendors import services as vendors
 
 pytestmark = pytest.mark.cluster
@@ -37,20 +36,6 @@ pytestmark = pytest.mark.cluster
 DAPHNE = str(Path(sys.executable).parent / "daphne")
 REDIS_SERVER = Path("/usr/bin/redis-server")
 ACK_EVERY = 0.1  # seconds: acks are cumulative, and at most 20 client frames a second are allowed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status < 500
-    except OSError:
-        return False
 
 
 @pytest.fixture
