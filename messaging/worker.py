@@ -27,7 +27,7 @@ from messaging.errors import (
     PermanentError,
     SignatureMismatchError,
 )
-from messaging.models import Delivery, DeliveryStatus, Step
+from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step
 from messaging.registry import registry
 from messaging.timeouts import time_limit
 
@@ -69,7 +69,7 @@ def execute_batch(claims: list[Claim]) -> int:
     while pending:
         faults.sleep_latency(lab, pending[0].delivery.context)  # outside the transaction
         with transaction.atomic():
-            opened = monotonic()
+            opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert
             while pending and monotonic() - opened <= window:
                 claim = pending.pop(0)
                 context = claim.delivery.context
@@ -77,18 +77,22 @@ def execute_batch(claims: list[Claim]) -> int:
                     release(claim)
                     continue
                 ran += 1
-                if not execute(claim, lab) and breaker.is_blocking(context, timezone.now()):
+                if not execute(claim, lab, successes) and breaker.is_blocking(context, timezone.now()):
                     halted.add(context)
                 if pending and faults.latency_seconds(lab, pending[0].delivery.context):
                     break  # commit before sleeping the next one's latency
+            if successes:
+                journal.append(*successes)
     return ran
 
 
-def execute(claim: Claim, lab: dict | None = None) -> bool:
+def execute(claim: Claim, lab: dict | None = None, successes: list | None = None) -> bool:
     """Run one claimed delivery and record its outcome; True if it succeeded.
 
     ``lab`` is the fault lab's snapshot (read here if not given); its latency
-    is the caller's to sleep, outside any transaction.
+    is the caller's to sleep, outside any transaction. Given ``successes``,
+    the journal rows of a success are added to it, for the caller to write in
+    the same transaction (after the savepoint, they can no longer be undone).
     """
     delivery = claim.delivery
     row = delivery.message
@@ -104,7 +108,13 @@ def execute(claim: Claim, lab: dict | None = None) -> bool:
             with transaction.atomic():
                 with time_limit(handler.timeout, f"handler {handler.name}"):
                     result = handler(message)
-                _succeed(claim, result, started_at=started_at, duration_ms=(monotonic() - started) * 1000)
+                entries = _succeed(claim, result, started_at=started_at, duration_ms=(monotonic() - started) * 1000)
+                if successes is None or row.reply_to:  # an outcome follows: "succeeded" goes first
+                    journal.append(*entries)
+                    entries = []
+                outcomes.reply(row, delivery, succeeded=True, result=result)
+            if successes is not None:
+                successes.extend(entries)
             return True
         except LeaseLostError:
             logger.warning(
@@ -130,8 +140,11 @@ def _load(row):
         raise InvalidPayloadError(f"invalid payload for {row.type}: {error}") from error
 
 
-def _succeed(claim: Claim, result, *, started_at, duration_ms: float) -> None:
-    """Mark the delivery succeeded, in the handler's transaction, if the lease is still ours."""
+def _succeed(claim: Claim, result, *, started_at, duration_ms: float) -> list[JournalEntry]:
+    """Mark the delivery succeeded, in the handler's transaction, if the lease is still ours.
+
+    Returns the attempt's journal rows, for the caller to write in the same transaction.
+    """
     delivery, row, now = claim.delivery, claim.delivery.message, timezone.now()
     if result is not None and row.kind != "command":
         result = None  # only commands have outcomes worth keeping
@@ -151,10 +164,9 @@ def _succeed(claim: Claim, result, *, started_at, duration_ms: float) -> None:
     )
     if not still_ours:  # re-claimed by another worker: roll this run back
         raise LeaseLostError(f"delivery {delivery.pk} lease lost")
-    journal.append(
-        journal.started(claim, at=started_at),
-        journal.entry_for(row, Step.SUCCEEDED, delivery=delivery, at=now, actor=claim.actor, duration_ms=duration_ms),
-    )
     if not claim.breaker_clean:
         breaker.record_success(delivery.context)
-    outcomes.reply(row, delivery, succeeded=True, result=result)
+    return [
+        journal.started(claim, at=started_at),
+        journal.entry_for(row, Step.SUCCEEDED, delivery=delivery, at=now, actor=claim.actor, duration_ms=duration_ms),
+    ]
