@@ -4,9 +4,9 @@ import pytest
 
 import messaging
 from messaging import signing
-from messaging.models import Delivery, DeliveryStatus, Message
+from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
 from messaging.operations import dead_letters_retry
-from tests.testapp.contracts import DoWork
+from tests.testapp.contracts import DoWork, Ping
 from tests.testapp.handlers import outcome_log, work_outcome
 from tests.testapp.models import Effect
 
@@ -107,3 +107,15 @@ def test_a_dead_letter_retried_by_hand_that_succeeds_sends_a_second_newer_outcom
     replies = Effect.objects.filter(handler="outcome_log").order_by("id")
     assert [(r.data["status"], r.data["attempts"]) for r in replies] == [("failed", 1), ("succeeded", 1)]
     assert messaging.outcome(command_id).result == {"done": "k"}
+
+
+def test_the_journal_has_a_command_succeed_before_its_outcome_is_sent(run_deliveries):
+    command_id = messaging.send(DoWork(key="k"), reply_to=work_outcome)
+    messaging.publish(Ping(key="same commit group"))  # its successes are written at the group's end
+
+    run_deliveries()
+
+    succeeded = JournalEntry.objects.get(message_id=command_id, step=Step.SUCCEEDED)
+    outcome_sent = JournalEntry.objects.get(type="messaging.CommandOutcome", step=Step.SENT)
+    assert succeeded.seq < outcome_sent.seq
+    assert JournalEntry.objects.filter(type="tests.Ping", step=Step.SUCCEEDED).count() == 2
