@@ -17,6 +17,7 @@ import messaging.admin_operating  # noqa: F401  (registers the CircuitBreaker an
 from messaging import operations
 from messaging.admin_display import (
     LargeReadOnlyAdmin,
+    ReadOnlyInline,
     admin_actor,
     change_link,
     pre,
@@ -29,18 +30,9 @@ from messaging.admin_search import any_of, as_int, text_ids, uuid_lookup
 from messaging.models import DeadLetter, Delivery, JournalEntry, Message
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyInline):
     model = Delivery
-    fields = readonly_fields = ("handler", "context", "status", "attempts", "available_at", "error")
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    fields = ("handler", "context", "status", "attempts", "available_at", "error")
 
     @admin.display(description="last error")
     def error(self, delivery):

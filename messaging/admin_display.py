@@ -46,6 +46,23 @@ def change_link(model, pk, text: str) -> str:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent, never added, changed or deleted there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable, never added, changed or deleted here: rows are written by the messaging code."""
 

@@ -6,26 +6,18 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging.admin_display import LargeReadOnlyAdmin, ReadOnlyAdmin, change_link, search_link, truncated
+from messaging.admin_display import (
+    LargeReadOnlyAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    change_link,
+    search_link,
+    truncated,
+)
 from messaging.admin_search import any_of, uuid_lookup
 from messaging.models import JournalEntry
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
 from orders.services.settings import store_settings_update
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

@@ -12,27 +12,18 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from messaging.admin_display import LargeReadOnlyAdmin, ReadOnlyAdmin, pretty_json, search_link
+from messaging.admin_display import LargeReadOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline, pretty_json, search_link
 from messaging.admin_search import ExactSearchMixin, any_of, as_int, uuid_lookup
 from messaging.models import JournalEntry, Message
 from vendors import services
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
 
 
-class ProductInline(admin.TabularInline):
+class ProductInline(ReadOnlyInline):
     """The vendor's products, read-only: they change on their own page, which publishes the change."""
 
     model = Product
-    fields = readonly_fields = ("name", "price", "stock", "revision")
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    fields = ("name", "price", "stock", "revision")
 
 
 @admin.register(Vendor)

@@ -15,6 +15,7 @@ from vendors import selectors, services
 
 PER_PAGE = 25
 
+
 @require_GET
 @login_required
 def vendor_list(request):
