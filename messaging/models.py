@@ -77,6 +77,12 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["message", "handler"], name="one_delivery_per_handler"),
+            # A row with any other status would never be claimed, recovered or shown: refuse it.
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_is_known"),
+        ]
+        permissions = [
+            ("retry_delivery", "Can retry dead-lettered deliveries"),
+            ("replay_delivery", "Can replay finished deliveries"),
         ]
         indexes = [
             # The claim query: due work in order; partial so it stays small.
@@ -128,6 +134,12 @@ class Step(models.TextChoices):
     BREAKER_OPENED = "breaker_opened", "breaker opened"
     BREAKER_CLOSED = "breaker_closed", "breaker closed"
     CONTROL = "control"  # an operator's change of operating state (style switch, fault lab)
+    # The watchdog: a cluster that stopped taking work and was restarted, one whose heartbeats stopped,
+    # due work that nothing ran (the sweeper runs it meanwhile), and the end of that.
+    CLUSTER_RESTARTED = "cluster_restarted", "cluster restarted"
+    CLUSTER_SILENT = "cluster_silent", "cluster silent"
+    STALLED = "stalled"
+    RECOVERED = "recovered"
 
 
 class JournalEntry(models.Model):
@@ -234,3 +246,53 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.handler} ({'paused' if self.paused else 'active'})"
+
+
+class ProcessKind(models.TextChoices):
+    CLUSTER = "cluster"  # a supervised django-q2 cluster (manage.py qcluster)
+    SWEEPER = "sweeper"  # manage.py messaging_sweeper
+
+
+class ProcessState(models.TextChoices):
+    STARTING = "starting"
+    RUNNING = "running"
+    RESTARTING = "restarting"  # its django-q2 cluster stopped taking work and is being replaced
+    STOPPING = "stopping"
+    STOPPED = "stopped"  # said so itself, on its way out
+    SILENT = "silent"  # its heartbeats stopped: killed, frozen or cut off (noticed by a sweeper)
+
+
+class ProcessHeartbeat(models.Model):
+    """A long-running messaging process, as it last reported itself (see messaging/supervisor.py)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=ProcessKind.choices)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    state = models.CharField(max_length=12, choices=ProcessState.choices, default=ProcessState.STARTING)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(help_text="Its last heartbeat.")
+    workers = models.PositiveSmallIntegerField(default=0, help_text="Worker processes alive.")
+    busy = models.PositiveSmallIntegerField(default=0, help_text="Workers running a task.")
+    queued = models.PositiveIntegerField(default=0, help_text="Wake-ups taken from the broker, not yet by a worker.")
+    last_task_at = models.DateTimeField(null=True, blank=True, help_text="When one of its workers last took a task.")
+    restarts = models.PositiveIntegerField(default=0)
+    detail = models.TextField(blank=True, help_text="Why it was last restarted or declared silent.")
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "beat_at"], name="heartbeat_kind_beat")]
+
+    def __str__(self):
+        return f"{self.kind} {self.host}:{self.pid} ({self.state})"
+
+
+class WatchdogState(models.Model):
+    """One row: whether due work is stalled (nothing ran it for a while), shared by every sweeper."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    stalled_since = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"stalled since {self.stalled_since}" if self.stalled_since else "flowing"
