@@ -1,23 +1,27 @@
 """Append-only journal of every step, in the transaction of the step itself.
 
-``seq`` must grow in commit order, so that a reader resuming "after seq N"
-can never miss a row committed later with a smaller number. SQLite already
-serialises writers; on PostgreSQL a transaction-scoped advisory lock makes
-journal writers commit one after another (held only from the append to commit).
+``seq`` comes from the table's sequence when a row is inserted, and writers
+never wait for each other: transactions commit in any order, so a row with a
+smaller ``seq`` can become visible after a larger one. Readers that resume
+"after seq N" read only up to the horizon (``messaging.journal_horizon``),
+below which no row can still appear. For that, on PostgreSQL, each transaction
+that appends holds a *shared* advisory lock until it ends: shared locks never
+conflict, so they are a register of open writers, not a queue.
 """
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import JournalEntry, Step
 
-JOURNAL_LOCK_KEY = 0x6A6F75726E616C  # "journal"
+JOURNAL_WRITERS_KEY = 0x6A6F75726E616C  # "journal": the advisory lock key open writers hold, shared
 
 
-def _serialise_writers() -> None:
+def _register_writer() -> None:
+    """PostgreSQL: mark this transaction as an open journal writer until it ends, before its rows get a seq."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOURNAL_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [JOURNAL_WRITERS_KEY])
 
 
 def entry_for(message, step: str, *, delivery=None, at=None, **fields) -> JournalEntry:
@@ -47,12 +51,13 @@ def started(claim, *, at) -> JournalEntry:
 
 
 def append(*entries: JournalEntry) -> list[JournalEntry]:
-    """Write entries; call inside the transaction that makes the step happen."""
-    _serialise_writers()
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)
-        return list(entries)
-    return JournalEntry.objects.bulk_create(entries)
+    """Write entries in the caller's transaction (one of its own if there is none)."""
+    with transaction.atomic(savepoint=False):
+        _register_writer()
+        if len(entries) == 1:
+            entries[0].save(force_insert=True)
+            return list(entries)
+        return JournalEntry.objects.bulk_create(entries)
 
 
 def record(step: str, *, actor: str = "", detail: str = "", **fields) -> JournalEntry:

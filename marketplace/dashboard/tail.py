@@ -4,9 +4,10 @@ The journal is the source of truth: workers write it from other processes, where
 reaches. The tail polls ``JournalEntry`` for ``seq > last`` every ``DASHBOARD_TAIL_INTERVAL`` seconds (0.2),
 up to ``READ_LIMIT`` rows a read, serialises each batch to JSON once, and ``group_send``s it to a group unique
 to this process. With channels-redis and several web processes each process's tail feeds its own consumers
-only, so no client gets a frame twice. ``seq`` grows in commit order (messaging/journal.py), so reading
-``seq > last`` misses no row; a frame the layer drops on the way is filled from the database by the consumer,
-which knows the ``from_seq`` each frame follows.
+only, so no client gets a frame twice. Every read stops at the journal's horizon (``messaging.journal_horizon``),
+below which no row can still appear, so reading ``seq > last`` misses no row even though writers commit in any
+order; a frame the layer drops on the way is filled from the database by the consumer, which knows the
+``from_seq`` each frame follows.
 
 The tail runs while at least one consumer of this process is subscribed: the first starts it, the last stops it.
 """
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Max
 
 from marketplace.dashboard import protocol
+from messaging.journal_horizon import journal_horizon
 from messaging.models import JournalEntry
 
 logger = logging.getLogger(__name__)
@@ -46,18 +47,21 @@ class Batch:
 
 
 def journal_last_seq() -> int:
-    return JournalEntry.objects.aggregate(last=Max("seq"))["last"] or 0
+    """Where a tail starts: the horizon (rows above it may still be joined by smaller ones)."""
+    return journal_horizon().safe_seq()
 
 
 def batch_after(seq: int, limit: int) -> Batch:
-    """Up to ``limit`` entries with ``seq`` greater than ``seq``, oldest first."""
-    rows = list(JournalEntry.objects.filter(seq__gt=seq).order_by("seq").values(*protocol.ENTRY_FIELDS)[:limit])
+    """Up to ``limit`` entries with ``seq`` greater than ``seq``, oldest first, up to the horizon."""
+    final = JournalEntry.objects.filter(seq__gt=seq, seq__lte=journal_horizon().safe_seq())
+    rows = list(final.order_by("seq").values(*protocol.ENTRY_FIELDS)[:limit])
     return Batch(seq, rows[-1]["seq"] if rows else seq, len(rows), protocol.entries_frame(rows))
 
 
 def batch_newest(limit: int) -> Batch:
-    """The newest ``limit`` entries, oldest first (``from_seq`` is meaningless here: 0)."""
-    rows = list(JournalEntry.objects.order_by("-seq").values(*protocol.ENTRY_FIELDS)[:limit])
+    """The newest ``limit`` entries up to the horizon, oldest first (``from_seq`` is meaningless here: 0)."""
+    final = JournalEntry.objects.filter(seq__lte=journal_horizon().safe_seq())
+    rows = list(final.order_by("-seq").values(*protocol.ENTRY_FIELDS)[:limit])
     rows.reverse()
     return Batch(0, rows[-1]["seq"] if rows else 0, len(rows), protocol.entries_frame(rows))
 
