@@ -6,7 +6,13 @@ transaction leases a small batch of them (one token, an expiry, one more
 attempt each). The status guard in that UPDATE makes it a compare-and-set, so
 two workers that read the same candidates cannot both lease one. Batches cut
 write transactions on SQLite, which has one writer at a time; they stay small
-and split between workers so that slow handlers still run in parallel.
+and split between workers so that slow handlers still run in parallel. A
+context slowed down in the fault lab is claimed one delivery at a time, and by
+no more than its share of the workers (``faults.slow_context_workers``).
+
+A lease outlasts the handler about to run; a worker working through its batch
+renews the leases of the deliveries still waiting in its hands, so a slow one
+never makes the others' run out.
 """
 
 import uuid
@@ -15,10 +21,10 @@ from datetime import timedelta
 from math import ceil
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
-from messaging import breaker, wakeup
+from messaging import breaker, faults, wakeup
 from messaging.conf import messaging_settings
 from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, Subscription
 from messaging.registry import registry
@@ -56,6 +62,8 @@ def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> l
     paused = set(Subscription.objects.filter(paused=True).values_list("handler", flat=True))
     breakers = breaker.states()
     blocked = {context for context, b in breakers.items() if b.blocks(now)}
+    slow = _slow_context_room(faults.snapshot())
+    blocked |= {context for context, room in slow.items() if room <= 0}
     candidates = list(
         Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=now)
         .exclude(handler__in=paused)
@@ -69,6 +77,10 @@ def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> l
     for pk, context in candidates:
         if len(chosen) == take:
             break
+        if context in slow:
+            if slow[context] <= 0:
+                continue
+            slow[context] = 0  # one slow delivery per batch: it runs alone, its latency outside a transaction
         if context in breakers and breakers[context].awaits_probe(now):
             # One delivery is the probe of an open breaker, and only if we win it.
             if context in probing or not breaker.try_probe(context, now):
@@ -91,6 +103,21 @@ def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> l
     return [
         Claim(d, token, actor, breaker_clean=d.context not in breakers, probe=d.context in probing) for d in claimed
     ]
+
+
+def _slow_context_room(lab) -> dict[str, int]:
+    """For each context the fault lab slows down: how many more of its deliveries may run now."""
+    contexts = faults.slow_contexts(lab)
+    if not contexts:
+        return {}
+    running = dict(
+        Delivery.objects.filter(status=DeliveryStatus.RUNNING, context__in=contexts)
+        .order_by()
+        .values_list("context")
+        .annotate(n=Count("id"))
+    )
+    share = faults.slow_context_workers(wakeup.worker_count())
+    return {context: share - running.get(context, 0) for context in contexts}
 
 
 def delivery_claim_next(*, actor: str, now=None) -> Claim | None:
@@ -121,3 +148,25 @@ def lease_renew_if_short(claim: Claim, *, now=None) -> bool:
     ).update(lease_expires_at=needed)
     claim.delivery.lease_expires_at = needed
     return bool(renewed)
+
+
+def leases_renew(claims: list[Claim], *, now=None) -> None:
+    """Renew, in one statement, the leases of claims a worker still holds that would run short soon.
+
+    A claim whose lease was lost meanwhile is left as it is: its run is refused at commit.
+    """
+    now = now or timezone.now()
+    half_grace = timedelta(seconds=messaging_settings().lease_grace / 2)
+    short = [c for c in claims if c.delivery.lease_expires_at < now + _lease(c) - half_grace]
+    if not short:
+        return
+    until = now + max(_lease(c) for c in short)
+    Delivery.objects.filter(
+        pk__in=[c.delivery.pk for c in short], lease_token__in={c.token for c in short}, status=DeliveryStatus.RUNNING
+    ).update(lease_expires_at=until)
+    for claim in short:
+        claim.delivery.lease_expires_at = until
+
+
+def _lease(claim: Claim) -> timedelta:
+    return timedelta(seconds=lease_seconds(claim.delivery.handler))

@@ -18,6 +18,12 @@ class MessagingSettings:
     sweep_interval: float = 2.0  # seconds between sweeps
     breaker_threshold: int = 5  # consecutive failures that open a context's breaker
     breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe
+    max_payload_bytes: int = 64 * 1024  # a bigger payload is refused at publish, dead-lettered if found stored
+    stop_grace: float = 10.0  # seconds a stopping cluster gives its deliveries in hand before it kills them
+    heartbeat_interval: float = 1.0  # seconds between a supervisor's looks at its cluster (and heartbeats)
+    wedge_after: float = 5.0  # wake-ups waiting this long with every worker idle: the cluster is wedged
+    silent_after: float = 15.0  # a process whose heartbeat is older than this is declared silent
+    stall_after: float = 20.0  # due work this old, and no worker took a task for as long: stalled
 
 
 @cache

@@ -26,6 +26,10 @@ class PermanentError(MessagingError):
     """Retrying cannot help: the delivery is dead-lettered at once with this reason."""
 
 
+class MessageTooLargeError(PermanentError, ValueError):
+    """A payload over ``MESSAGING['max_payload_bytes']``: refused at publish, dead-lettered if found stored."""
+
+
 class UnknownHandlerError(PermanentError):
     """A handler name that is not registered (a reply_to, a stored delivery)."""
 

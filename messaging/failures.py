@@ -4,6 +4,11 @@ Permanent errors (invalid payload, unknown type or handler, bad signature,
 ``PermanentError``) dead-letter at once. Anything else is transient: retried
 under the handler's policy (immediately, then with backoff and jitter), then
 dead-lettered. Every outcome is journaled in the transaction that records it.
+
+A failure is charged to the destination context's circuit breaker only if the
+context is to blame: not a permanent error (the message's fault), not a lost
+race with another transaction (``contention``), not a lease lost to a crashed
+or frozen worker (the worker's fault; the sweeper settles those).
 """
 
 import traceback as tracebacks
@@ -13,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import breaker, journal, outcomes
+from messaging.contention import is_contention
 from messaging.errors import PermanentError
 from messaging.models import Delivery, DeliveryStatus, Step
 from messaging.policy import DEFAULT_POLICY
@@ -38,6 +44,7 @@ def record(claim, error: BaseException, *, started_at=None, duration_ms: float |
             error=describe(error),
             trace="".join(tracebacks.format_exception(error)),
             permanent=isinstance(error, PermanentError),
+            charge_breaker=not is_contention(error),
             actor=claim.actor,
             # The attempt's "started" was rolled back with its handler: write it now.
             started=journal.started(claim, at=started_at) if started_at else None,
@@ -45,10 +52,22 @@ def record(claim, error: BaseException, *, started_at=None, duration_ms: float |
         )
 
 
-def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: str, started=None, duration_ms=None):
+def settle(
+    delivery,
+    *,
+    token,
+    error: str,
+    trace: str,
+    permanent: bool,
+    actor: str,
+    charge_breaker: bool = True,
+    started=None,
+    duration_ms=None,
+):
     """Mark the attempt failed and schedule a retry, or dead-letter; returns the new status.
 
     Call in a transaction. ``started`` is the attempt's journal entry, if known.
+    ``charge_breaker`` False: the context is not to blame (a crash, a lost race).
     """
     now = timezone.now()
     policy = policy_for(delivery.handler)
@@ -96,7 +115,7 @@ def settle(delivery, *, token, error: str, trace: str, permanent: bool, actor: s
             )
         )
     journal.append(*entries)
-    if not permanent:
+    if charge_breaker and not permanent:
         breaker.record_failure(delivery.context, now)
     if status == DeliveryStatus.DEAD:
         outcomes.reply(row, delivery, succeeded=False, error=error)

@@ -1,15 +1,19 @@
 """The fault lab: make a context's handlers slow, flaky or unavailable, on purpose.
 
 Staff set, per destination context, "unavailable", an added latency and a
-failure rate. Before a handler runs the worker applies them: the latency is
-slept outside any transaction (so SQLite's one writer is not held), and an
-unavailable context or an unlucky draw raises ``ServiceUnavailableError`` — a
-transient error, so retries, backoff, the breaker and dead letters play out.
+failure rate. The worker applies them to each attempt of that context's
+handlers, and to no other: an unavailable context or an unlucky draw raises
+``ServiceUnavailableError`` (a transient error, so retries, backoff, the
+breaker and dead letters play out); the latency is part of the attempt, inside
+the handler's time limit (a latency past the limit is a timeout), slept outside
+any transaction so that SQLite's one writer is not held. A slow context takes
+at most ``slow_context_workers()`` workers at a time, so it cannot starve the others.
 """
 
 import random
 import time
 
+from messaging.errors import HandlerTimeoutError
 from messaging.models import FaultSetting
 
 
@@ -27,9 +31,28 @@ def latency_seconds(faults: dict[str, FaultSetting], context: str) -> float:
     return fault.latency_ms / 1000 if fault else 0.0
 
 
-def sleep_latency(faults: dict[str, FaultSetting], context: str) -> None:
-    if seconds := latency_seconds(faults, context):
-        time.sleep(seconds)
+def slow_contexts(faults: dict[str, FaultSetting]) -> set[str]:
+    return {context for context, fault in faults.items() if fault.latency_ms}
+
+
+def slow_context_workers(workers: int) -> int:
+    """How many of a cluster's workers one slow context may hold at once: half, at least one."""
+    return max(1, workers // 2)
+
+
+def sleep_latency(faults: dict[str, FaultSetting], context: str, *, timeout: float, what: str) -> float:
+    """Sleep the context's latency as part of an attempt limited to ``timeout``; returns the seconds slept.
+
+    A latency of ``timeout`` or more sleeps ``timeout`` and ends the attempt as a timeout.
+    """
+    seconds = latency_seconds(faults, context)
+    if not seconds:
+        return 0.0
+    time.sleep(min(seconds, timeout))
+    if seconds >= timeout:
+        latency = f"{seconds * 1000:g} ms of fault-lab latency"
+        raise HandlerTimeoutError(f"{what} ran past its {timeout:g}s timeout ({latency})")
+    return seconds
 
 
 def raise_if_failing(faults: dict[str, FaultSetting], context: str, rng: random.Random = random._inst) -> None:

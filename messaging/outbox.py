@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from messaging import journal, signing, wakeup
+from messaging import journal, limits, signing, wakeup
 from messaging.context import for_new_message
 from messaging.models import Delivery, Message
 
@@ -41,6 +41,7 @@ def write(
         created_at=now,
         not_before=not_before,
     )
+    limits.check_payload_size(row)
     row.signature = signing.sign(row)
     available_at = max(not_before, now) if not_before else now
     with transaction.atomic(savepoint=False):

@@ -6,11 +6,16 @@ in the cache: a cluster refreshes them every few seconds and they expire soon
 after, so whatever is there was seen recently.
 """
 
-from django.db.models import Count, Min
+from datetime import timedelta
+
+from django.db.models import Count, Min, TextField
+from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
-from messaging import wakeup
+from messaging import sweeper, wakeup
+from messaging.conf import messaging_settings
 from messaging.models import WAITING_STATUSES, BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Subscription
+from messaging.registry import registry
 
 
 def status_snapshot(now=None) -> dict:
@@ -22,6 +27,7 @@ def status_snapshot(now=None) -> dict:
         "oldest_waiting": oldest_waiting(now),
         "breakers": breakers(),
         "paused": sorted(Subscription.objects.filter(paused=True).values_list("handler", flat=True)),
+        "anomalies": anomalies(now),
         **workers_seen(now),
     }
 
@@ -78,6 +84,34 @@ def breakers() -> list[dict]:
         }
         for b in rows
     ]
+
+
+def anomalies(now) -> list[dict]:
+    """Rows that cannot move by themselves, or that no worker will run as they are, and what becomes of them."""
+    found = []
+    stranded = sweeper.stranded(now)
+    overdue = now - timedelta(seconds=10 * messaging_settings().sweep_interval)
+    far = now + sweeper.longest_lease() + sweeper.FAR_FUTURE_MARGIN
+    kinds = [
+        ("running without a lease", stranded.filter(lease_expires_at__isnull=True) | stranded.filter(
+            lease_token__isnull=True), "the sweeper takes it back as a failed attempt"),
+        ("running with a lease absurdly far ahead", stranded.filter(lease_expires_at__gt=far),
+         "the sweeper takes it back as a failed attempt"),
+        ("running with a lease expired long ago", stranded.filter(lease_expires_at__lt=overdue),
+         "is a sweeper running? (manage.py messaging_sweeper)"),
+        ("unknown status", Delivery.objects.exclude(status__in=DeliveryStatus.values),
+         "never claimed: set its status by hand (the CHECK constraint should refuse this)"),
+        ("waiting for a handler this code does not have", Delivery.objects.filter(status__in=WAITING_STATUSES)
+         .exclude(handler__in=list(registry.handlers)), "dead-lettered when claimed (unknown handler)"),
+        ("waiting with a payload over the size limit", Delivery.objects.filter(status__in=WAITING_STATUSES)
+         .alias(size=Length(Cast("message__payload", TextField())))
+         .filter(size__gt=messaging_settings().max_payload_bytes), "dead-lettered when claimed (too large)"),
+    ]  # fmt: skip
+    for kind, rows, fate in kinds:
+        if count := rows.count():
+            example = rows.order_by("pk").values_list("pk", flat=True).first()
+            found.append({"kind": kind, "count": count, "example_delivery": example, "what_happens": fate})
+    return found
 
 
 def workers_seen(now) -> dict:

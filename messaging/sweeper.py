@@ -1,21 +1,29 @@
 """Makes good what a crash or a lost wake-up left behind.
 
-Run every few seconds by ``manage.py messaging_sweeper``: a running delivery
-whose lease expired (its worker died, hung past django-q2's timeout, or was
-paused) counts as a failed attempt and is retried or dead-lettered; if due
-deliveries wait and no wake-up is queued, workers are woken.
+Run every few seconds by ``manage.py messaging_sweeper`` (and by each cluster's
+supervisor): a running delivery whose lease expired (its worker died, froze, or
+ran past django-q2's timeout) counts as an attempt and is retried or
+dead-lettered, without counting against its context's breaker (the worker
+failed, not the context). So does a running delivery that no lease can ever
+free: none at all, or one absurdly far in the future (a row edited by hand, a
+host's clock far ahead). If due deliveries wait and no wake-up is queued,
+workers are woken.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from messaging import failures, wakeup
-from messaging.claims import due_deliveries
+from messaging.claims import due_deliveries, lease_seconds
 from messaging.models import Delivery, DeliveryStatus
+from messaging.registry import registry
 
 ACTOR = "sweeper"
+FAR_FUTURE_MARGIN = timedelta(minutes=1)  # past the longest lease by this much, a lease is not a worker's
 
 
 @dataclass(frozen=True)
@@ -24,21 +32,43 @@ class Sweep:
     woken: int
 
 
-def expire_leases(now) -> int:
-    expired = 0
-    stale = (
-        Delivery.objects.filter(status=DeliveryStatus.RUNNING, lease_expires_at__lt=now)
-        .select_related("message")
-        .order_by("lease_expires_at")[:500]
+def longest_lease() -> timedelta:
+    handlers = [name for name in registry.handlers] or [""]
+    return timedelta(seconds=max(lease_seconds(name) for name in handlers))
+
+
+def stranded(now):
+    """Running deliveries no worker will finish: lease expired, missing, or absurdly far ahead (a queryset)."""
+    far = now + longest_lease() + FAR_FUTURE_MARGIN
+    return Delivery.objects.filter(status=DeliveryStatus.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True)
+        | Q(lease_token__isnull=True)
+        | Q(lease_expires_at__gt=far)
     )
-    for delivery in stale:
+
+
+def why_stranded(delivery, now) -> str:
+    if delivery.lease_token is None or delivery.lease_expires_at is None:
+        return "running with no lease (a row edited by hand?): taken back by the sweeper"
+    if delivery.lease_expires_at > now:
+        ahead = (delivery.lease_expires_at - now).total_seconds()
+        return f"lease {ahead:.0f}s in the future, longer than any handler's (a row edited by hand, a clock ahead?)"
+    return "lease expired: the worker died, froze, or ran past its time"
+
+
+def expire_leases(now) -> int:
+    """Settle stranded deliveries as failed attempts (not charged to their breakers); returns how many."""
+    expired = 0
+    for delivery in stranded(now).select_related("message").order_by("lease_expires_at")[:500]:
         with transaction.atomic():
             failures.settle(
                 delivery,
                 token=delivery.lease_token,
-                error="lease expired: the worker died or the handler ran past django-q2's timeout",
+                error=why_stranded(delivery, now),
                 trace="",
                 permanent=False,
+                charge_breaker=False,
                 actor=ACTOR,
             )
         expired += 1

@@ -13,13 +13,14 @@ from messaging.errors import HandlerTimeoutError
 
 
 @contextmanager
-def time_limit(seconds: float, what: str):
+def time_limit(seconds: float, what: str, *, shown: float | None = None):
+    """Stop the block after ``seconds``; the error names the timeout as ``shown`` (the handler's whole limit)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach the main thread only; the lease still bounds the run
         return
 
     def expire(signum, frame):
-        raise HandlerTimeoutError(f"{what} ran past its {seconds:g}s timeout")
+        raise HandlerTimeoutError(f"{what} ran past its {shown or seconds:g}s timeout")
 
     started = monotonic()
     previous_handler = signal.signal(signal.SIGALRM, expire)

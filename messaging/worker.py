@@ -16,8 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from messaging import breaker, failures, faults, journal, outcomes, signing, wakeup
-from messaging.claims import Claim, delivery_claim_batch, due_deliveries, lease_renew_if_short, release
+from messaging import board, breaker, failures, faults, journal, limits, outcomes, signing, wakeup
+from messaging.claims import (
+    Claim,
+    delivery_claim_batch,
+    due_deliveries,
+    lease_renew_if_short,
+    leases_renew,
+    release,
+)
 from messaging.conf import messaging_settings
 from messaging.context import Causation, causation
 from messaging.errors import (
@@ -35,20 +42,21 @@ logger = logging.getLogger(__name__)
 
 
 def run_due_deliveries() -> int:
-    """The django-q2 task: run due deliveries until none is left or the budget is spent."""
+    """The django-q2 task: run due deliveries until none is left, the budget is spent, or the cluster stops."""
     settings = messaging_settings()
     actor = f"worker:{os.getpid()}"
+    board.task_started()
     deadline = monotonic() + settings.drain_seconds
     done = 0
-    while True:
+    while not board.stop_requested():
         claims = delivery_claim_batch(actor=actor)
         if not claims:
             return done
         done += execute_batch(claims)
         if monotonic() >= deadline:
+            if due_deliveries(timezone.now()).exists():
+                wakeup.wake()  # budget spent with work left: hand over to a fresh task
             break
-    if due_deliveries(timezone.now()).exists():
-        wakeup.wake()  # budget spent with work left: hand over to a fresh task
     return done
 
 
@@ -61,52 +69,73 @@ def execute_batch(claims: list[Claim]) -> int:
     SQLite, with one writer at a time, this turns a write transaction per
     delivery into one per group. A crash loses the group's uncommitted
     successes: their leases expire and they run again, effects once.
-    Deliveries of a context whose breaker opens meanwhile are given back.
+    A delivery the fault lab slows down runs alone and last, its latency slept
+    outside any transaction, so the others of its batch do not wait for it.
+    The leases of the deliveries still waiting are renewed as the batch goes,
+    so they never run out behind a slow one. Deliveries of
+    a context whose breaker opens meanwhile, and all of them once the cluster
+    is stopping, are given back unrun.
     """
     window = messaging_settings().group_commit_seconds
     lab = faults.snapshot()
-    halted, ran, pending = set(), 0, list(claims)
+    halted, ran = set(), 0
+    pending = sorted(claims, key=lambda claim: bool(faults.latency_seconds(lab, claim.delivery.context)))
     while pending:
-        faults.sleep_latency(lab, pending[0].delivery.context)  # outside the transaction
+        if board.stop_requested():
+            for claim in pending:
+                release(claim)
+            break
+        leases_renew(pending)
+        if faults.latency_seconds(lab, pending[0].delivery.context):
+            claim = pending.pop(0)
+            ran += _run(claim, lab, halted)
+            continue
         with transaction.atomic():
             opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert
             while pending and monotonic() - opened <= window:
-                claim = pending.pop(0)
-                context = claim.delivery.context
-                if context in halted:
-                    release(claim)
-                    continue
-                ran += 1
-                if not execute(claim, lab, successes) and breaker.is_blocking(context, timezone.now()):
-                    halted.add(context)
-                if pending and faults.latency_seconds(lab, pending[0].delivery.context):
-                    break  # commit before sleeping the next one's latency
+                if faults.latency_seconds(lab, pending[0].delivery.context):
+                    break  # it runs alone, after this group's commit
+                ran += _run(pending.pop(0), lab, halted, successes)
             if successes:
                 journal.append(*successes)
     return ran
 
 
+def _run(claim: Claim, lab: dict, halted: set[str], successes: list | None = None) -> int:
+    """Execute one claim of a batch, or give it back if its context's breaker opened; 1 if it ran."""
+    context = claim.delivery.context
+    if context in halted:
+        release(claim)
+        return 0
+    if not execute(claim, lab, successes) and breaker.is_blocking(context, timezone.now()):
+        halted.add(context)
+    return 1
+
+
 def execute(claim: Claim, lab: dict | None = None, successes: list | None = None) -> bool:
     """Run one claimed delivery and record its outcome; True if it succeeded.
 
-    ``lab`` is the fault lab's snapshot (read here if not given); its latency
-    is the caller's to sleep, outside any transaction. Given ``successes``,
-    the journal rows of a success are added to it, for the caller to write in
-    the same transaction (after the savepoint, they can no longer be undone).
+    ``lab`` is the fault lab's snapshot (read here if not given). Given
+    ``successes``, the journal rows of a success are added to it, for the
+    caller to write in the same transaction (after the savepoint, they can no
+    longer be undone).
     """
     delivery = claim.delivery
     row = delivery.message
+    lab = faults.snapshot() if lab is None else lab
     started_at, started = timezone.now(), monotonic()
     origin = Causation(row.correlation_id, causation_id=str(row.id), actor=delivery.handler, attempt=delivery.attempts)
     with causation(origin):
         try:
             handler = registry.handler(delivery.handler)
             message = _load(row)
-            faults.raise_if_failing(faults.snapshot() if lab is None else lab, delivery.context)
+            faults.raise_if_failing(lab, delivery.context)
             if not lease_renew_if_short(claim):
                 raise LeaseLostError(f"delivery {delivery.pk} lease lost before it started")
+            what = f"handler {handler.name}"
+            slept = faults.sleep_latency(lab, delivery.context, timeout=handler.timeout, what=what)
             with transaction.atomic():
-                with time_limit(handler.timeout, f"handler {handler.name}"):
+                with time_limit(handler.timeout - slept, what, shown=handler.timeout):
                     result = handler(message)
                 entries = _succeed(claim, result, started_at=started_at, duration_ms=(monotonic() - started) * 1000)
                 if successes is None or row.reply_to:  # an outcome follows: "succeeded" goes first
@@ -129,6 +158,7 @@ def execute(claim: Claim, lab: dict | None = None, successes: list | None = None
 def _load(row):
     if not signing.is_authentic(row):
         raise SignatureMismatchError("signature mismatch: the stored message was altered")
+    limits.check_payload_size(row)
     message_type = registry.message_type(row.type)
     if row.version != message_type.version:
         raise InvalidPayloadError(

@@ -70,3 +70,16 @@ class Noted(Event):
     """Its handler returns the model instance it wrote: an event's return value is ignored."""
 
     key: str
+
+
+class LeaseProbe(Event):
+    """Its handler records the lease expiries of the other running deliveries, as it sees them while it runs."""
+
+    key: str
+
+
+class Contended(Event):
+    """Its handler fails ``fail_times`` times as a transaction that lost a race (SQLite's lock held too long)."""
+
+    key: str
+    fail_times: int = 1

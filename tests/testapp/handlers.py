@@ -113,3 +113,23 @@ def outcome_log(outcome: messaging.CommandOutcome):
 @handler(Noted)
 def noted(event: Noted):
     return record("noted", event.key)
+
+
+from django.db import OperationalError  # noqa: E402
+
+from messaging.models import Delivery, DeliveryStatus  # noqa: E402
+from tests.testapp.contracts import Contended, LeaseProbe  # noqa: E402
+
+
+@handler(LeaseProbe)
+def lease_probe(event: LeaseProbe):
+    others = Delivery.objects.filter(status=DeliveryStatus.RUNNING).exclude(handler="tests.lease_probe")
+    leases = {str(pk): expiry.isoformat() for pk, expiry in others.values_list("pk", "lease_expires_at")}
+    record("lease_probe", event.key, data=leases)
+
+
+@handler(Contended, retry=FAST)
+def contended(event: Contended):
+    if current().attempt <= event.fail_times:
+        raise OperationalError("database is locked")
+    record("contended", event.key)

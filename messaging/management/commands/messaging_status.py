@@ -8,7 +8,8 @@ from messaging.status import status_snapshot
 
 class Command(OperatingCommand):
     help = """Show what messaging is doing now: deliveries by status, dead letters by type and
-handler, the oldest waiting delivery, circuit breakers, paused handlers, and the
+handler, the oldest waiting delivery, circuit breakers, paused handlers, rows
+that cannot move by themselves (anomalies), and the
 django-q2 clusters seen in the last few seconds (their stats expire quickly).
 
 examples:
@@ -49,6 +50,11 @@ def describe(snapshot: dict) -> list[str]:
         until = f", until {b['open_until']}" if b["state"] != "closed" else ""
         lines.append(f"  {b['context']}: {b['state']}, {b['consecutive_failures']} consecutive failures{until}")
     lines.append("Paused handlers: " + (", ".join(snapshot["paused"]) or "none"))
+    found = snapshot["anomalies"]
+    lines.append("Anomalies: " + ("none" if not found else ""))
+    lines += [
+        f"  {a['count']:>7,}  {a['kind']} (e.g. delivery {a['example_delivery']}): {a['what_happens']}" for a in found
+    ]
     lines += _workers(snapshot)
     return lines
 
