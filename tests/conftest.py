@@ -1,6 +1,16 @@
 import pytest
+from django.contrib.auth.models import Group
 
+from marketplace import operators
 from tests.processes import ManagedProcess, wait_for_cluster
+
+
+@pytest.fixture
+def operators_group(db):
+    """The ``operators`` group with its permissions, as ``seed_demo`` makes it: staff join it to use the controls."""
+    group = Group.objects.create(name=operators.GROUP)
+    group.permissions.set(operators.group_permissions())
+    return group
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The dashboard's pages, all staff only (each view says so with ``staff_member_required``)."""
+"""The dashboard's pages, all staff only (each view says so with ``staff_member_required``); each control's POST
+also needs its own permission (``control_required``, see ``marketplace.operators``)."""
 
 from django.urls import path
 

@@ -1,9 +1,9 @@
 """The controls page: the event/command style switch, pausing subscriptions, the fault lab.
 
-Every change is a POST (CSRF-checked), journaled with ``user:<username>`` as the
-actor, done by ``messaging.operations`` (shared with the admin) or by Orders'
-settings service; the views only check the input and say what happened. Retrying
-and replaying deliveries are in ``views_ledger``.
+Every change is a POST (CSRF-checked) that needs its own permission (``marketplace.operators``; staff without
+it get a 403 and the page shows the control disabled), journaled with ``user:<username>`` as the actor, done by
+``messaging.operations`` (shared with the admin) or by Orders' settings service; the views only check the input
+and say what happened. Retrying and replaying deliveries are in ``views_ledger``.
 """
 
 from django import forms
@@ -14,6 +14,8 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from marketplace import operators
+from marketplace.dashboard.permissions import control_required
 from marketplace.dashboard.views_ledger import actor_of
 from messaging import journal, operations
 from messaging.errors import UnknownHandlerError
@@ -124,6 +126,7 @@ def _controls_page(request, *, style_form=None, fault_form=None, errors=(), stat
         "subscriptions": _subscriptions(),
         "faults": _fault_forms(fault_form),
         "errors": errors,
+        "needs": operators.CONTROLS,
     }
     return render(request, "dashboard/controls.html", context, status=status)
 
@@ -136,6 +139,7 @@ def controls(request):
 
 @staff_member_required
 @require_POST
+@control_required(operators.STYLE)
 def style_switch(request):
     form = StyleForm(request.POST)
     if not form.is_valid():
@@ -150,6 +154,7 @@ def style_switch(request):
 
 @staff_member_required
 @require_POST
+@control_required(operators.PAUSE)
 def subscription_switch(request):
     form = SubscriptionForm(request.POST)
     if not form.is_valid():
@@ -167,6 +172,7 @@ def subscription_switch(request):
 
 @staff_member_required
 @require_POST
+@control_required(operators.FAULT_LAB)
 def fault_set(request):
     form = FaultForm(request.POST, auto_id=_fault_id(request.POST.get("context", "")))
     if not form.is_valid():

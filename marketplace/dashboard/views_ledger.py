@@ -1,8 +1,8 @@
 """Deliveries: the ledger of one message (one row per subscriber, with Retry and Replay for that one) and
 the dead letters (retry one, the selected ones, or all of a type).
 
-Retrying and replaying are POSTs (CSRF-checked) through ``messaging.operations``, journaled with
-``user:<username>`` as the actor.
+Retrying and replaying are POSTs (CSRF-checked), each needing its own permission (``marketplace.operators``),
+done by ``messaging.operations`` and journaled with ``user:<username>`` as the actor.
 """
 
 import json
@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from marketplace import operators
+from marketplace.dashboard.permissions import control_required
 from messaging import operations
 from messaging.admin_paginator import COUNT_CAP
 from messaging.models import (
@@ -50,6 +52,7 @@ def ledger(request, message_id):
         "caused": Message.objects.filter(causation_id=str(message.id)).order_by("created_at")[:50],
         "journal": JournalEntry.objects.filter(message_id=message.id).order_by("seq")[:JOURNAL_SHOWN],
         "journal_shown": JOURNAL_SHOWN,
+        "needs": operators.CONTROLS,
     }
     return render(request, "dashboard/ledger.html", context)
 
@@ -93,6 +96,7 @@ def _plural(count: int, noun: str) -> str:
 
 @staff_member_required
 @require_POST
+@control_required(operators.RETRY)
 def delivery_retry(request, delivery_id: int):
     delivery = get_object_or_404(Delivery, pk=delivery_id)
     if operations.dead_letters_retry(Delivery.objects.filter(pk=delivery.pk), actor=actor_of(request)):
@@ -104,6 +108,7 @@ def delivery_retry(request, delivery_id: int):
 
 @staff_member_required
 @require_POST
+@control_required(operators.REPLAY)
 def delivery_replay(request, delivery_id: int):
     delivery = get_object_or_404(Delivery, pk=delivery_id)
     if operations.delivery_replay(delivery, actor=actor_of(request)):
@@ -130,12 +135,14 @@ def dead_letters(request):
         "by_type": sorted(by_type, key=lambda group: (-group["count"], group["message__type"]))[:100],
         "rows": dead.select_related("message").order_by("-id")[:DEAD_LETTERS_SHOWN],
         "shown": DEAD_LETTERS_SHOWN,
+        "needs": operators.CONTROLS,
     }
     return render(request, "dashboard/dead_letters.html", context)
 
 
 @staff_member_required
 @require_POST
+@control_required(operators.RETRY)
 def dead_letters_retry(request):
     dead = DeadLetter.objects.all()
     if message_type := request.POST.get("type", "").strip():
