@@ -9,7 +9,6 @@ indexes, filters fed by the registry (see ``admin_paginator``, ``admin_search``,
 """
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
 from django.db.models import Q
 
 import messaging.admin_faults  # (registers the fault lab's FaultSetting admin)
@@ -28,6 +27,8 @@ from messaging.admin_display import (
 from messaging.admin_filters import ContextFilter, HandlerFilter, MessageTypeFilter
 from messaging.admin_search import any_of, as_int, text_ids, uuid_lookup
 from messaging.models import DeadLetter, Delivery, JournalEntry, Message
+
+RETRY_PERMISSION = "messaging.retry_delivery"
 
 
 class DeliveryInline(ReadOnlyInline):
@@ -109,8 +110,9 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
         return any_of(Q(message__in=found.values("id")), Q(pk=number) if number is not None else None)
 
     def has_retry_permission(self, request):
-        codename = get_permission_codename("change", self.opts)
-        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+        # Delivery's own permission (Meta.permissions), for the DeadLetter proxy's list too: the same one the
+        # dashboard's Retry buttons ask for, whichever door the operator uses.
+        return request.user.has_perm(RETRY_PERMISSION)
 
     @admin.action(description="Retry selected dead letters", permissions=["retry"])
     def retry_dead_letters(self, request, queryset):

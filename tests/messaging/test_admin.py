@@ -2,6 +2,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -166,6 +168,41 @@ def test_retry_action_on_deliveries_leaves_live_ones_alone(admin_client, outbox)
     live.refresh_from_db()
     assert live.status == DeliveryStatus.SUCCEEDED
     assert "None of the selected deliveries was a dead letter." in [str(m) for m in response.context["messages"]]
+
+
+def staff_with(*codenames: str):
+    user = get_user_model().objects.create_user("clerk", password="x", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="messaging", codename__in=codenames))
+    return user
+
+
+@pytest.mark.parametrize("model", [DeadLetter, Delivery], ids=lambda m: m.__name__)
+def test_retry_action_is_refused_without_the_retry_delivery_permission(client, outbox, model):
+    dead = DeadLetter.objects.get(message=outbox["rejected"])
+    # every other permission on the list a retry starts from, the change permission included
+    name = model._meta.model_name
+    client.force_login(staff_with(f"view_{name}", f"change_{name}", "change_delivery", "replay_delivery"))
+
+    listing = client.get(changelist(model))
+    response = client.post(changelist(model), {"action": "retry_dead_letters", "_selected_action": [dead.pk]})
+
+    assert listing.status_code == 200
+    assert "retry_dead_letters" not in listing.content.decode()
+    assert response.status_code in (200, 302)
+    dead.refresh_from_db()
+    assert dead.status == DeliveryStatus.DEAD
+    assert not JournalEntry.objects.filter(step=Step.RETRIED).exists()
+
+
+def test_retry_action_works_with_the_retry_delivery_permission_alone_beside_viewing(client, outbox):
+    dead = DeadLetter.objects.get(message=outbox["rejected"])
+    client.force_login(staff_with("view_deadletter", "retry_delivery"))
+
+    client.post(changelist(DeadLetter), {"action": "retry_dead_letters", "_selected_action": [dead.pk]})
+
+    dead.refresh_from_db()
+    assert dead.status == DeliveryStatus.PENDING
+    assert JournalEntry.objects.get(step=Step.RETRIED).actor == "admin:clerk"
 
 
 @pytest.mark.parametrize("model", [*LARGE_TABLES, CircuitBreaker], ids=lambda m: m.__name__)
