@@ -1,12 +1,15 @@
-"""``manage.py seed_demo``: vendors and products through the services, accounts with no known password."""
+"""``manage.py seed_demo``: vendors and products through the services, accounts with no known password, the
+operators group with the dashboard controls' permissions."""
 
 import re
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
+from marketplace import operators
 from marketplace.management.demo_data import VENDORS
 from messaging.models import Message
 from orders.models import CatalogProduct
@@ -123,3 +126,56 @@ def test_an_existing_admin_keeps_its_password_and_only_what_is_missing_is_added(
     assert f"{first.slug} on the staff of {first.name}" in output
     assert Product.objects.count() == DEMO_PRODUCTS
     assert Vendor.objects.get(slug=first.slug).staff.get().username == first.slug
+
+
+def group_permission_names() -> set[str]:
+    group = Group.objects.get(name=operators.GROUP)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+def test_it_creates_the_operators_group_with_exactly_the_documented_permissions_and_adds_admin(
+    no_password_variable,
+):
+    output = seed_demo()
+
+    assert group_permission_names() == set(operators.GROUP_PERMISSIONS)
+    assert {control.permission for control in operators.CONTROLS.values()} <= group_permission_names()
+    admin = User.objects.get(username="admin")
+    assert list(admin.groups.values_list("name", flat=True)) == [operators.GROUP]
+    assert f"group {operators.GROUP}" in output and f"admin in the {operators.GROUP} group" in output
+
+
+def test_a_member_of_staff_in_the_group_has_every_control_s_permission(no_password_variable):
+    seed_demo()
+    clerk = User.objects.create_user("clerk", password="x", is_staff=True)
+    clerk.groups.add(Group.objects.get(name=operators.GROUP))
+
+    clerk = User.objects.get(pk=clerk.pk)
+    assert all(clerk.has_perm(control.permission) for control in operators.CONTROLS.values())
+
+
+def test_a_second_run_leaves_the_group_and_its_members_as_they_were(no_password_variable):
+    seed_demo()
+    before = (group_permission_names(), list(Group.objects.values_list("pk", "name")), admin_group_ids())
+
+    second = seed_demo()
+
+    assert second.strip() == "Nothing to do: the demo data is already there."
+    assert (group_permission_names(), list(Group.objects.values_list("pk", "name")), admin_group_ids()) == before
+
+
+def admin_group_ids() -> list[int]:
+    return list(User.objects.get(username="admin").groups.values_list("pk", flat=True))
+
+
+def test_a_permission_taken_from_the_group_is_given_back_and_said_so(no_password_variable):
+    seed_demo()
+    group = Group.objects.get(name=operators.GROUP)
+    group.permissions.remove(Permission.objects.get(codename="replay_delivery"))
+    User.objects.get(username="admin").groups.clear()
+
+    output = seed_demo()
+
+    assert group_permission_names() == set(operators.GROUP_PERMISSIONS)
+    assert "permissions of the operators group: messaging.replay_delivery" in output
+    assert f"admin in the {operators.GROUP} group" in output

@@ -6,16 +6,22 @@ production, once the workers run. Accounts: a staff superuser ``admin`` and
 one user per vendor (username = the vendor's slug, on the vendor's staff).
 Their password is ``DJANGO_SUPERUSER_PASSWORD`` if set, otherwise generated
 and printed once; an account that already exists keeps its password.
+
+The group ``operators`` (``marketplace.operators``) gets the dashboard controls'
+permissions and ``admin`` joins it: other staff are made operators by joining it
+too. Permissions an administrator added to the group by hand are left alone.
 """
 
 import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 
+from marketplace import operators
 from marketplace.management.demo_data import VENDORS, DemoVendor
 from vendors import services
 from vendors.models import Product, Vendor
@@ -25,7 +31,7 @@ PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"
 
 
 class Command(BaseCommand):
-    help = "Create demo vendors, products, a staff superuser and vendor users (idempotent)."
+    help = "Create demo vendors, products, a staff superuser, vendor users and the operators group (idempotent)."
 
     def handle(self, *args, **options):
         self.created: list[str] = []
@@ -33,6 +39,7 @@ class Command(BaseCommand):
         with transaction.atomic():  # the catalogue's events go out on commit, all or nothing
             vendors = [self.seed_vendor(demo) for demo in VENDORS]
             self.seed_user(ADMIN_USERNAME, staff_of=None)
+            self.seed_operators(ADMIN_USERNAME)
             for vendor in vendors:
                 self.seed_user(vendor.slug, staff_of=vendor)
         self.report()
@@ -65,6 +72,24 @@ class Command(BaseCommand):
         if staff_of is not None and not staff_of.staff.filter(pk=user.pk).exists():
             staff_of.staff.add(user)
             self.created.append(f"{username} on the staff of {staff_of.name}")
+
+    def seed_operators(self, username: str) -> None:
+        try:
+            permissions = operators.group_permissions()
+        except LookupError as error:
+            raise CommandError(str(error)) from error
+        group, created = Group.objects.get_or_create(name=operators.GROUP)
+        if created:
+            self.created.append(f"group {operators.GROUP}")
+        missing = set(permissions) - set(group.permissions.all())
+        if missing:
+            group.permissions.add(*missing)
+            names = ", ".join(sorted(f"{p.content_type.app_label}.{p.codename}" for p in missing))
+            self.created.append(f"permissions of the {operators.GROUP} group: {names}")
+        member = get_user_model().objects.get(username=username)
+        if not member.groups.filter(pk=group.pk).exists():
+            member.groups.add(group)
+            self.created.append(f"{username} in the {operators.GROUP} group")
 
     def password_for(self, username: str) -> str:
         if password := os.environ.get(PASSWORD_VARIABLE):
