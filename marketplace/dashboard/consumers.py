@@ -5,6 +5,10 @@ acks allow) or live (forwarding the tail's frames as they are, serialised once f
 that does not follow the last entry sent (``from_seq`` above it: the channel layer dropped a frame) sends the
 client back to catching up, so the database fills the hole; entries already sent are never sent again.
 The contract (frames, acks, close codes) is in ``protocol`` and the README.
+
+A socket lives no longer than the login it was opened with (``sessions``): a logout of its session closes it at
+once through its user's group, and its own check of the session, on the client's frames at most every
+``SESSION_CHECK_EVERY`` seconds, closes it when the session ended some other way. Both close with 4401.
 """
 
 import logging
@@ -15,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from marketplace.dashboard import protocol
+from marketplace.dashboard import protocol, sessions
 from marketplace.dashboard.protocol import Ack, ProtocolError
 from marketplace.dashboard.tail import Batch, batch_after, batch_newest, process_tail
 
@@ -29,9 +33,13 @@ DEFAULT_MAX_UNACKED_BYTES = 4 * 1024 * 1024
 # whose queue held a message for a minute; joining again now and then, on the client's frames, keeps the
 # membership. A frame lost meanwhile is filled from the database.
 REJOIN_EVERY = 30.0
+# How often, at most, a socket asks the database whether its session still logs in active staff: on a client's
+# frame (the client acks about every 100 ms while entries flow, and pings every 20 s), never per frame.
+SESSION_CHECK_EVERY = 30.0
 
 read_after = database_sync_to_async(batch_after)
 read_newest = database_sync_to_async(batch_newest)
+session_holds = database_sync_to_async(sessions.session_holds)
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -39,6 +47,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.tail = None  # set once subscribed
         self.joined_at = 0.0
+        self.session_checked_at = 0.0
         self.sent = 0  # the seq of the last entry sent (or the client's ?after=)
         self.live = False
         self.announced_live = False
@@ -63,6 +72,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if not getattr(user, "is_staff", False):
             await self.close()  # before accept: the handshake gets HTTP 403
             return
+        self.session_checked_at = time.monotonic()  # the middleware has just read the session
         await self.accept()
         try:
             after = protocol.parse_after(self.scope.get("query_string", b""))
@@ -90,13 +100,19 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             self.tail = process_tail()
             self.tail.subscribe()
         await self.channel_layer.group_add(self.tail.group, self.channel_name)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         self.joined_at = time.monotonic()
 
     async def leave(self):
         if self.tail is not None:
             await self.channel_layer.group_discard(self.tail.group, self.channel_name)
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
             self.tail.unsubscribe()
             self.tail = None
+
+    @property
+    def user_group(self) -> str:
+        return sessions.user_group(self.scope["user"].pk)
 
     async def catch_up(self):
         """Send the journal after ``self.sent`` from the database while the client's acks leave room; then live."""
@@ -148,6 +164,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         except ProtocolError as error:
             await self.close_for(protocol.CLOSE_PROTOCOL_ERROR, str(error))
             return
+        if time.monotonic() - self.session_checked_at > SESSION_CHECK_EVERY and not await self.session_still_holds():
+            await self.close_for(protocol.CLOSE_LOGGED_OUT, "the session ended, or its user may no longer see this")
+            return
         if time.monotonic() - self.joined_at > REJOIN_EVERY:
             await self.join()
         if isinstance(frame, Ack):
@@ -156,6 +175,15 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 await self.catch_up()
         else:
             await self.send(text_data=protocol.pong_frame(frame.value))
+
+    async def session_still_holds(self) -> bool:
+        self.session_checked_at = time.monotonic()
+        return await session_holds(self.scope["session"].session_key, self.scope["user"].pk)
+
+    async def dashboard_logout(self, event):
+        """The session this socket was opened with logged out (type ``dashboard.logout``, to the user's group)."""
+        if not self.closing and event["session"] == sessions.session_digest(self.scope["session"].session_key):
+            await self.close_for(protocol.CLOSE_LOGGED_OUT, "logged out")
 
     async def close_for(self, code: int, reason: str):
         self.closing = True

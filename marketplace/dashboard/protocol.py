@@ -3,7 +3,8 @@
 Server frame: ``{"entries": [<entry>, ...]}`` (oldest first), optionally with ``"live": true`` (the backlog is
 done) or ``"pong": <value>``. Client frame: a JSON object of at most 1 KiB with exactly one known key,
 ``{"ack": <seq>}`` or ``{"ping": <string of at most 64 characters>}``, at most 20 a second. Anything else is a
-``ProtocolError``: the consumer closes the socket with ``CLOSE_PROTOCOL_ERROR``. See README, "Live dashboard".
+``ProtocolError``: the consumer closes the socket with ``CLOSE_PROTOCOL_ERROR``. A socket whose session ended
+(logout, expiry, a user no longer active staff) is closed with ``CLOSE_LOGGED_OUT``. See README, "Live dashboard".
 """
 
 import json
@@ -31,6 +32,7 @@ ENTRY_FIELDS = (
 )
 
 CLOSE_PROTOCOL_ERROR = 4400
+CLOSE_LOGGED_OUT = 4401  # logged out, or the session ended: log in again; the client does not reconnect
 CLOSE_TOO_SLOW = 4408
 
 MAX_CLIENT_FRAME_BYTES = 1024

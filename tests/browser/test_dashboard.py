@@ -189,3 +189,27 @@ def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_i
     expect(journal.filter(has_text="retried by hand")).to_contain_text("user:operator")
     assert OrderVendor.objects.get(order=order).status == OrderVendor.Status.NOTIFIED
     screenshot(page, "ledger-retried")
+
+
+def test_logging_out_in_another_tab_ends_the_stream_which_says_so_and_does_not_reconnect(live_stack, page: Page):
+    # given a member of staff watching the live stream
+    password = secrets.token_urlsafe(12)
+    get_user_model().objects.create_user("watcher", password=password, is_staff=True)
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    page.goto("/dashboard/")
+    log_in_as_staff(page, "watcher", password)
+    expect(page.locator("#stream-state")).to_have_text("Live", timeout=ARRIVES)
+    assert len(sockets) == 1
+
+    # when they log out in another tab of the same browser
+    other = page.context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name="Log out watcher").click()
+
+    # then the stream says so at once, and stays closed: a reconnect would come within a second
+    page.bring_to_front()
+    expect(page.locator("#stream-state")).to_have_text(re.compile(r"^Logged out"), timeout=5_000)
+    page.wait_for_timeout(2_000)
+    assert len(sockets) == 1
+    expect(page.locator("#stream-state")).to_have_attribute("data-state", "logged-out")

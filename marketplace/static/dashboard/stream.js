@@ -2,7 +2,8 @@
  *   connect to /ws/dashboard/ (with ?after=<last seq seen> when reconnecting): the server sends the entries
  *   after it (or the newest 100), a frame with "live": true, then live frames; each frame's "entries" list is
  *   oldest first. The client acks what it has processed ({"ack": seq}) and pings now and then; it sends at
- *   most ~11 frames a second, well under the server's limit of 20.
+ *   most ~11 frames a second, well under the server's limit of 20. It reconnects after any close but 4401
+ *   (logged out, or the session ended), which it shows instead: a new socket would be refused until a login.
  * Rows are built with textContent only (journal details are not HTML), newest first, at most data-rows of them.
  */
 (function () {
@@ -24,6 +25,7 @@
   const BACKOFF_MAX_MS = 15000;
   const PING_EVERY_MS = 20000;
   const SILENCE_LIMIT_MS = 10000; // after a ping, this long without any frame: the connection is dead
+  const CLOSE_LOGGED_OUT = 4401; // the server's "logged out, or the session ended": do not reconnect
   const TROUBLE = new Set(["failed", "dead_lettered", "breaker_opened"]);
   const FILTERS = ["kind", "type", "context", "step", "handler", "correlation"];
 
@@ -72,6 +74,11 @@
       window.clearTimeout(ackTimer);
       ackTimer = null;
       ackedSeq = null;
+      if (event.code === CLOSE_LOGGED_OUT) {
+        // The session ended: reconnecting would be refused, again and again, until the user logs in.
+        setState("logged-out", "Logged out: log in again (reload the page) to resume the stream");
+        return;
+      }
       reconnectLater(event.code);
     };
   }
