@@ -61,9 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "messaging",  # before django_q: its qcluster command (django-q2's, supervised) wins
     "django_q",
     "django_htmx",
-    "messaging",
     "orders",
     "vendors",
     "marketplace",
@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "marketplace.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -108,13 +109,14 @@ DATABASES = {
         conn_max_age=600,
     )
 }
+SQLITE_BUSY_TIMEOUT = 20  # seconds a writer waits for SQLite's one write lock before "busy, try again"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; IMMEDIATE takes the write
-    # lock at BEGIN so two writers queue on busy_timeout instead of deadlocking.
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two writers queue
+    # instead of deadlocking. The wait is ``timeout`` alone: a busy_timeout pragma here would override it.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=5000"),
+        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": SQLITE_BUSY_TIMEOUT,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

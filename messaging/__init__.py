@@ -4,11 +4,13 @@
     messaging.publish(OrderPaid(...))                               # any number of subscribers
 
 Both write the message, its deliveries and a journal entry in the caller's
-transaction; django-q2 workers run the deliveries after commit.
+transaction; django-q2 workers run the deliveries after commit. A service's
+transaction is ``@messaging.atomic_retried``: run again if it loses a deadlock.
 """
 
 from importlib import import_module
 
+from messaging.contention import atomic_retried
 from messaging.context import correlated
 from messaging.contracts import Command, Event, Message
 from messaging.decorators import handler, reply_handler
@@ -50,6 +52,7 @@ __all__ = [
     "PermanentError",
     "RetryPolicy",
     "UnknownHandlerError",
+    "atomic_retried",
     "correlated",
     "handler",
     "outcome",

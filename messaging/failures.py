@@ -8,7 +8,10 @@ dead-lettered. Every outcome is journaled in the transaction that records it.
 A failure is charged to the destination context's circuit breaker only if the
 context is to blame: not a permanent error (the message's fault), not a lost
 race with another transaction (``contention``), not a lease lost to a crashed
-or frozen worker (the worker's fault; the sweeper settles those).
+or frozen worker (the worker's fault; the sweeper settles those). And the
+failed probe of an open breaker does not use up its delivery's attempts: the
+context is known to be down, so an outage of any length dead-letters nothing.
+It waits behind the next probe instead, so probes take turns.
 """
 
 import traceback as tracebacks
@@ -18,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from messaging import breaker, journal, outcomes
+from messaging.conf import messaging_settings
 from messaging.contention import is_contention
 from messaging.errors import PermanentError
 from messaging.models import Delivery, DeliveryStatus, Step
@@ -45,6 +49,7 @@ def record(claim, error: BaseException, *, started_at=None, duration_ms: float |
             trace="".join(tracebacks.format_exception(error)),
             permanent=isinstance(error, PermanentError),
             charge_breaker=not is_contention(error),
+            probe=claim.probe,
             actor=claim.actor,
             # The attempt's "started" was rolled back with its handler: write it now.
             started=journal.started(claim, at=started_at) if started_at else None,
@@ -61,6 +66,7 @@ def settle(
     permanent: bool,
     actor: str,
     charge_breaker: bool = True,
+    probe: bool = False,
     started=None,
     duration_ms=None,
 ):
@@ -68,10 +74,13 @@ def settle(
 
     Call in a transaction. ``started`` is the attempt's journal entry, if known.
     ``charge_breaker`` False: the context is not to blame (a crash, a lost race).
+    ``probe``: the attempt probed an open breaker; a transient failure gives the attempt back.
     """
     now = timezone.now()
     policy = policy_for(delivery.handler)
-    delay = None if permanent else policy.delay_after(delivery.attempts)
+    uncounted = probe and not permanent
+    attempts = delivery.attempts - 1 if uncounted else delivery.attempts
+    delay = None if permanent else policy.delay_after(attempts)
     status = DeliveryStatus.DEAD if delay is None else DeliveryStatus.FAILED
     changes = dict(
         status=status,
@@ -82,8 +91,14 @@ def settle(
         max_attempts=delivery.attempts if permanent else policy.max_attempts,
         updated_at=now,
     )
+    if uncounted:
+        changes["attempts"] = attempts
     if status == DeliveryStatus.DEAD:
         changes["finished_at"] = now
+    elif uncounted:
+        # Behind the next probe: probes take turns among the waiting deliveries, so one that fails for its own
+        # reasons cannot keep the breaker open while others wait.
+        changes["available_at"] = now + timedelta(seconds=max(delay, 2 * messaging_settings().breaker_cooldown))
     else:
         changes["available_at"] = now + timedelta(seconds=delay)
     if not Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**changes):
@@ -104,15 +119,11 @@ def settle(
         )
     else:
         when = "immediately" if delay == 0 else f"in {delay:.1f}s"
+        detail = f"attempt {attempts + 1} of {policy.max_attempts} {when}"
+        if uncounted:
+            detail += " (a failed probe of an open breaker is not counted), once the breaker lets it through"
         entries.append(
-            journal.entry_for(
-                row,
-                Step.RETRY_SCHEDULED,
-                delivery=delivery,
-                at=now,
-                actor=actor,
-                detail=f"attempt {delivery.attempts + 1} of {policy.max_attempts} {when}",
-            )
+            journal.entry_for(row, Step.RETRY_SCHEDULED, delivery=delivery, at=now, actor=actor, detail=detail)
         )
     journal.append(*entries)
     if charge_breaker and not permanent:

@@ -12,9 +12,18 @@ from django.db.models import Count, Min, TextField
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
 
-from messaging import sweeper, wakeup
+from messaging import sweeper, wakeup, watchdog
 from messaging.conf import messaging_settings
-from messaging.models import WAITING_STATUSES, BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Subscription
+from messaging.models import (
+    WAITING_STATUSES,
+    BreakerState,
+    CircuitBreaker,
+    Delivery,
+    DeliveryStatus,
+    ProcessHeartbeat,
+    Subscription,
+    WatchdogState,
+)
 from messaging.registry import registry
 
 
@@ -28,6 +37,8 @@ def status_snapshot(now=None) -> dict:
         "breakers": breakers(),
         "paused": sorted(Subscription.objects.filter(paused=True).values_list("handler", flat=True)),
         "anomalies": anomalies(now),
+        "processes": processes(now),
+        "watchdog": watchdog_state(),
         **workers_seen(now),
     }
 
@@ -112,6 +123,37 @@ def anomalies(now) -> list[dict]:
             example = rows.order_by("pk").values_list("pk", flat=True).first()
             found.append({"kind": kind, "count": count, "example_delivery": example, "what_happens": fate})
     return found
+
+
+def processes(now) -> list[dict]:
+    """Every messaging process's last heartbeat (clusters and sweepers), live ones first."""
+    live = set(watchdog.live_processes(now).values_list("pk", flat=True))
+    rows = sorted(ProcessHeartbeat.objects.all(), key=lambda p: (p.pk not in live, p.kind, p.host, p.pid))
+    return [
+        {
+            "id": str(p.pk),
+            "kind": p.kind,
+            "host": p.host,
+            "pid": p.pid,
+            "state": p.state,
+            "live": p.pk in live,
+            "beat_seconds_ago": round((now - p.beat_at).total_seconds(), 1),
+            "up_seconds": round((p.beat_at - p.started_at).total_seconds()),
+            "workers": p.workers,
+            "busy": p.busy,
+            "queued": p.queued,
+            "last_task_seconds_ago": round((now - p.last_task_at).total_seconds(), 1) if p.last_task_at else None,
+            "restarts": p.restarts,
+            "detail": p.detail,
+        }
+        for p in rows
+    ]
+
+
+def watchdog_state() -> dict:
+    state = WatchdogState.objects.filter(pk=1).first()
+    since = state.stalled_since if state else None
+    return {"stalled": since is not None, "stalled_since": _iso(since), "detail": state.detail if state else ""}
 
 
 def workers_seen(now) -> dict:

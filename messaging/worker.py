@@ -43,10 +43,13 @@ logger = logging.getLogger(__name__)
 
 def run_due_deliveries() -> int:
     """The django-q2 task: run due deliveries until none is left, the budget is spent, or the cluster stops."""
-    settings = messaging_settings()
-    actor = f"worker:{os.getpid()}"
     board.task_started()
-    deadline = monotonic() + settings.drain_seconds
+    return drain(actor=f"worker:{os.getpid()}")
+
+
+def drain(*, actor: str) -> int:
+    """Run due deliveries for up to ``drain_seconds``; returns how many ran. Work left is handed to a fresh task."""
+    deadline = monotonic() + messaging_settings().drain_seconds
     done = 0
     while not board.stop_requested():
         claims = delivery_claim_batch(actor=actor)

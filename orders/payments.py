@@ -6,8 +6,13 @@
 
 Any other number is declined as an unknown test card. Spaces are allowed.
 A real provider's client would replace this module, keeping ``charge`` and ``refund``.
+
+A charge carries an idempotency key, as real providers take one: the same key
+charges once and answers the same result again, so a payment transaction that
+is run again (after losing a deadlock) does not charge the card twice.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,11 +42,11 @@ def normalise(card_number: str) -> str:
     return "".join(str(card_number).split())
 
 
-def charge(card_number: str, amount: Decimal) -> ChargeResult:
-    """Charge ``amount`` to the card; never raises for a refused card, the result says so."""
+def charge(card_number: str, amount: Decimal, *, idempotency_key: str) -> ChargeResult:
+    """Charge ``amount`` to the card, once per ``idempotency_key``; never raises for a refused card."""
     if amount <= 0:
         raise ValueError(f"cannot charge {amount}: the amount must be positive")
-    reference = f"ch_{uuid.uuid4().hex[:24]}"
+    reference = "ch_" + hashlib.sha256(f"{idempotency_key}:{card_number}:{amount}".encode()).hexdigest()[:24]
     number = normalise(card_number)
     if number == SUCCEEDS:
         return ChargeResult("succeeded", reference, f"charged {amount}")

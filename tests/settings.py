@@ -22,3 +22,12 @@ MESSAGING = {
     "breaker_cooldown": 2.0,
 }
 LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": os.environ.get("LOG_LEVEL", "WARNING")}}
+MESSAGING.update(
+    {
+        "heartbeat_interval": 0.5,
+        "wedge_after": 3.0,
+        "silent_after": 5.0,
+        "stall_after": 8.0,
+        "stop_grace": 8.0,
+    }
+)

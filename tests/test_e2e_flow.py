@@ -189,15 +189,15 @@ def test_command_style_with_vendors_down_orders_shows_the_failures_then_the_ackn
     commands = list(OrderVendor.objects.filter(order__in=orders))
     assert len(commands) == 4 and all(row.command_id for row in commands)
 
+    # Each command fails (the first few open the breaker; the others fail as its probes, which use up no attempt).
     for row in commands:
-        wait_until(lambda row=row: messaging.outcome(row.command_id).attempts >= 2, message="two failed attempts")
+        wait_until(lambda row=row: messaging.outcome(row.command_id).error, timeout=45, message="a failed attempt")
     for order in orders:  # what the order page shows while Vendors is down
         for progress in order_vendor_progress(order):
             assert progress.command_status in (DeliveryStatus.FAILED, DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
-            assert progress.attempts >= 2
             assert "service unavailable: vendors is down (fault lab)" in progress.last_error
             assert progress.acknowledged_at is None
-        assert failed_attempts(order, NOTIFY_BY_COMMAND) >= 4  # two per vendor, on the order's timeline
+        assert failed_attempts(order, NOTIFY_BY_COMMAND) >= 2  # one per vendor at least, on the order's timeline
     assert not VendorNotification.objects.exists()
     assert not OrderVendor.objects.exclude(acknowledged_at=None).exists()
     assert {status_of(order) for order in orders} == {Order.Status.PAID}
@@ -215,7 +215,7 @@ def test_command_style_with_vendors_down_orders_shows_the_failures_then_the_ackn
         assert_notified_exactly_once(order, via="command")
         for progress in order_vendor_progress(order):
             assert (progress.status, progress.command_status) == (OrderVendor.Status.NOTIFIED, DeliveryStatus.SUCCEEDED)
-            assert (progress.attempts > 2, progress.last_error) == (True, "")
+            assert (progress.attempts >= 1, progress.last_error) == (True, "")
     for row in OrderVendor.objects.filter(order__in=orders):
         assert messaging.outcome(row.command_id).result == {"status": "notified"}
     assert not DeadLetter.objects.exists()

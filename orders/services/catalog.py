@@ -4,13 +4,12 @@ Events may arrive late or twice (retries, replays): each carries the
 product's revision, and only a newer revision changes the row.
 """
 
-from django.db import transaction
-
+import messaging
 from orders.models import CatalogProduct
 from vendors.contracts import ProductListed, ProductPriceChanged, ProductStockChanged
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def catalog_product_listed(event: ProductListed) -> CatalogProduct:
     fields = {
         "vendor_id": event.vendor_id,
@@ -33,12 +32,12 @@ class ProductNotYetListedError(Exception):
     """A change arrived before its ProductListed: transient, the retry will find the product."""
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def catalog_price_changed(event: ProductPriceChanged) -> bool:
     return _apply_change(event.product_id, event.revision, price=event.price)
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def catalog_stock_changed(event: ProductStockChanged) -> bool:
     return _apply_change(event.product_id, event.revision, stock=event.stock)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+import messaging
 from messaging.history import StoredMessageError, stored_messages
 from messaging.retention import retain
 from orders.models import CatalogProduct
@@ -45,7 +46,7 @@ def catalog_events_retain() -> None:
     retain(*CATALOG_EVENTS, reason="Orders rebuilds its catalogue from them (manage.py rebuild_catalog)")
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def catalog_rebuild(*, dry_run: bool = False) -> CatalogRebuild:
     """Replace the catalogue with the one the stored events describe; with ``dry_run``, roll it back."""
     before = _snapshot()

@@ -14,7 +14,6 @@ logged, never applied; the handler still succeeds, since retrying cannot make it
 import logging
 from uuid import UUID
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -71,28 +70,28 @@ def transition(order: Order, target: str, *, cause: str, **fields) -> bool:
     return True
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_vendor_notified(*, order_id: UUID, vendor_id: int, cause: str = "VendorNotified") -> Order:
     order, vendor = _locked(order_id, vendor_id)
     _vendor_step(order, vendor, V.NOTIFIED, cause=cause)
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_vendor_accepted(*, order_id: UUID, vendor_id: int) -> Order:
     order, vendor = _locked(order_id, vendor_id)
     _vendor_step(order, vendor, V.ACCEPTED, cause="VendorAccepted")
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_vendor_prepared(*, order_id: UUID, vendor_id: int) -> Order:
     order, vendor = _locked(order_id, vendor_id)
     _vendor_step(order, vendor, V.PREPARED, cause="OrderPrepared")
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_stock_unavailable(*, order_id: UUID, vendor_id: int, product_ids: list[int]) -> Order:
     """A vendor reserved nothing: the order cannot be served, cancel it."""
     order, vendor = _locked(order_id, vendor_id)
@@ -102,7 +101,7 @@ def order_stock_unavailable(*, order_id: UUID, vendor_id: int, product_ids: list
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_vendor_responses_check(*, order_id: UUID) -> Order:
     """The vendors' time is up: cancel the order unless every vendor has accepted it."""
     order = Order.objects.select_for_update().get(pk=order_id)
@@ -118,7 +117,7 @@ def order_vendor_responses_check(*, order_id: UUID) -> Order:
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_notify_outcome(*, command_id: UUID, succeeded: bool, error: str = "", result=None) -> OrderVendor:
     """Command style: how the NotifyVendor sent to one vendor ended."""
     order_id, vendor_id = OrderVendor.objects.values_list("order_id", "vendor_id").get(command_id=command_id)
@@ -136,7 +135,7 @@ def order_notify_outcome(*, command_id: UUID, succeeded: bool, error: str = "", 
     return vendor
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_cancel(*, order_id: UUID, reason: str) -> Order:
     """Cancel and refund the order if its status allows (paid up to accepted); else log and leave it."""
     order = Order.objects.select_for_update().get(pk=order_id)
@@ -144,7 +143,7 @@ def order_cancel(*, order_id: UUID, reason: str) -> Order:
     return order
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_complete(*, order_id: UUID) -> Order:
     """The customer confirms receipt of a prepared order."""
     order = Order.objects.select_for_update().get(pk=order_id)

@@ -7,7 +7,6 @@ and the order stays placed, for the customer to try again.
 
 from uuid import UUID
 
-from django.db import transaction
 from django.utils import timezone
 
 import messaging
@@ -23,7 +22,7 @@ NOTIFY_VENDOR_REPLY = "orders.notify_vendor_outcome"  # the reply handler's name
 __all__ = ["NOTIFY_VENDOR_REPLY", "OrderStateError", "order_pay"]
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_pay(*, order_id: UUID, card_number: str) -> Payment:
     """Charge the order's total; returns the Payment, whatever its status."""
     order = Order.objects.select_for_update().get(pk=order_id)
@@ -31,7 +30,9 @@ def order_pay(*, order_id: UUID, card_number: str) -> Payment:
         raise OrderStateError("This order was cancelled: it cannot be paid.")
     if order.status != Order.Status.PLACED:
         raise OrderStateError("This order is already paid.")
-    charge = payments.charge(card_number, order.total)
+    # One key per payment of this order: a retried transaction charges once, a second card is a new charge.
+    key = f"order {order.pk} payment {order.payments.count() + 1}"
+    charge = payments.charge(card_number, order.total, idempotency_key=key)
     payment = Payment.objects.create(
         order=order,
         amount=order.total,

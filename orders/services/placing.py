@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 
+import messaging
 from orders.models import CatalogProduct, Order, OrderLine
 
 MAX_QUANTITY = 99
@@ -32,7 +32,7 @@ class OrderRejected(Exception):
         super().__init__("; ".join(self.errors))
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def order_place(
     *,
     customer_name: str,

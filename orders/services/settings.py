@@ -1,7 +1,6 @@
 """The store's settings: one row, edited by staff (the admin, the dashboard)."""
 
-from django.db import transaction
-
+import messaging
 from orders.models import StoreSettings
 
 
@@ -10,7 +9,7 @@ def store_settings() -> StoreSettings:
     return StoreSettings.objects.order_by("pk").first() or StoreSettings()
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def store_settings_update(*, style: str | None = None, vendor_timeout_seconds: int | None = None) -> StoreSettings:
     """Change the settings (creating the row if need be); a value left ``None`` is kept."""
     current = StoreSettings.objects.select_for_update().order_by("pk").first() or StoreSettings()

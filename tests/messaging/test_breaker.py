@@ -121,8 +121,23 @@ def test_a_failed_probe_opens_the_breaker_again(run_deliveries):
     assert breaker.state == BreakerState.OPEN
     assert breaker.open_until > timezone.now() + COOLDOWN / 2
     assert JournalEntry.objects.filter(step=Step.BREAKER_OPENED).count() == 2
-    assert sorted(attempts()) == [1] * (THRESHOLD - 1) + [2]
+    assert sorted(attempts()) == [1] * THRESHOLD  # the context is down: the probe's attempt is given back
+    assert "a failed probe of an open breaker is not counted" in (
+        JournalEntry.objects.filter(step=Step.RETRY_SCHEDULED).order_by("-seq").first().detail
+    )
     assert run_deliveries() == 0
+
+
+def test_an_outage_longer_than_any_delivery_s_attempts_dead_letters_nothing(run_deliveries):
+    trip_breaker(run_deliveries, fail_times=100)
+    moment = timezone.now()
+    for _ in range(20):  # twenty failed probes: more than any policy's attempts
+        moment += COOLDOWN + timedelta(seconds=1)
+        execute(delivery_claim_next(actor="test", now=moment))
+
+    assert not Delivery.objects.filter(status=DeliveryStatus.DEAD).exists()
+    assert sorted(attempts()) == [1] * THRESHOLD
+    assert JournalEntry.objects.filter(step=Step.BREAKER_OPENED).count() == 21
 
 
 def test_only_the_first_of_two_simultaneous_probe_claims_wins(run_deliveries):

@@ -152,13 +152,24 @@ def test_a_delivery_whose_wake_up_was_lost_is_run_once_the_sweeper_runs(transact
     message_id = publish(Positive(number=5))
     wakeup.broker().purge_queue()  # the wake-up sent on commit is lost: say the broker restarted
     assert wakeups_in_broker() == 0
-
-    request.getfixturevalue("qcluster")  # running, and nothing wakes it
-    time.sleep(1.5)  # a fixed wait, to show that nothing happens
+    time.sleep(1.0)  # nothing wakes a worker meanwhile
     assert status_of(message_id, "tests.positive") == DeliveryStatus.PENDING
 
     request.getfixturevalue("sweeper")
-    wait_until(lambda: status_of(message_id, "tests.positive") == DeliveryStatus.SUCCEEDED, message="the sweeper")
+    wait_until(lambda: wakeups_in_broker() > 0, message="the sweeper's wake-up")
+    request.getfixturevalue("qcluster")
+    wait_until(lambda: status_of(message_id, "tests.positive") == DeliveryStatus.SUCCEEDED, message="the delivery")
+    assert list(Effect.objects.values_list("handler", "key")) == [("positive", "5")]
+
+
+def test_a_cluster_sweeps_for_itself_so_a_lost_wake_up_runs_without_a_sweeper(transactional_db, request):
+    message_id = publish(Positive(number=5))
+    wakeup.broker().purge_queue()
+    assert wakeups_in_broker() == 0
+
+    request.getfixturevalue("qcluster")  # no sweeper: the cluster's supervisor sweeps every sweep_interval
+
+    wait_until(lambda: status_of(message_id, "tests.positive") == DeliveryStatus.SUCCEEDED, message="the delivery")
     assert list(Effect.objects.values_list("handler", "key")) == [("positive", "5")]
 
 

@@ -46,7 +46,8 @@ def test_the_status_says_what_waits_what_is_dead_and_what_is_held_back(busy_mess
     assert lines[7].startswith("  vendors: open, 5 consecutive failures, until ")
     assert lines[8] == "Paused handlers: tests.ping_a"
     assert lines[9] == "Anomalies: none"
-    assert lines[10] == "Workers: none seen in the last few seconds (is `manage.py qcluster` running?)"
+    assert lines[10] == "Watchdog: ok"
+    assert lines[11] == "Workers: none seen in the last few seconds (is `manage.py qcluster` running?)"
 
 
 def test_json_for_scripts(busy_messaging):

@@ -152,9 +152,9 @@ def test_a_cancelled_order_cannot_be_paid():
 @pytest.mark.django_db(transaction=True)
 def test_two_payments_racing_charge_once(order):
     # given the gateway is slow, so that two submits of one order overlap
-    def slow_charge(card_number, amount):
+    def slow_charge(card_number, amount, **kwargs):
         time.sleep(0.3)
-        return real_charge(card_number, amount)
+        return real_charge(card_number, amount, **kwargs)
 
     real_charge, start, outcomes = payments.charge, threading.Barrier(2), []
 

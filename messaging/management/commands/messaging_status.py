@@ -9,8 +9,10 @@ from messaging.status import status_snapshot
 class Command(OperatingCommand):
     help = """Show what messaging is doing now: deliveries by status, dead letters by type and
 handler, the oldest waiting delivery, circuit breakers, paused handlers, rows
-that cannot move by themselves (anomalies), and the
-django-q2 clusters seen in the last few seconds (their stats expire quickly).
+that cannot move by themselves (anomalies), the watchdog (is due work stalled?),
+and every messaging process by its heartbeat: clusters (workers alive and busy,
+wake-ups waiting, when a worker last took a task, restarts) and sweepers; a
+process whose heartbeat stopped is shown as silent.
 
 examples:
   manage.py messaging_status
@@ -60,14 +62,32 @@ def describe(snapshot: dict) -> list[str]:
 
 
 def _workers(snapshot: dict) -> list[str]:
-    if "workers_error" in snapshot:
-        return [f"Workers: cannot read django-q2's stats ({snapshot['workers_error']})"]
-    clusters = snapshot["workers"]
+    guard = snapshot["watchdog"]
+    stalled = f"STALLED since {guard['stalled_since']}: {guard['detail']}"
+    lines = ["Watchdog: " + (stalled if guard["stalled"] else "ok")]
+    processes = snapshot["processes"]
+    clusters = [p for p in processes if p["kind"] == "cluster" and p["live"]]
+    queued = snapshot.get("wakeups_queued")
     if not clusters:
-        return ["Workers: none seen in the last few seconds (is `manage.py qcluster` running?)"]
-    lines = [f"Workers: {len(clusters)} cluster(s) seen; wake-ups queued: {snapshot['wakeups_queued']}"]
-    lines += [
-        f"  {c['host']} pid {c['pid']}: {c['status']}, {len(c['workers'])} workers, up {c['up_seconds']}s"
-        for c in clusters
-    ]
+        lines.append("Workers: none seen in the last few seconds (is `manage.py qcluster` running?)")
+    else:
+        lines.append(f"Workers: {len(clusters)} live cluster(s); wake-ups waiting in the broker: {queued}")
+    if "workers_error" in snapshot:
+        lines.append(f"  (cannot read the broker: {snapshot['workers_error']})")
+    lines += [_process_line(p) for p in processes]
     return lines
+
+
+def _process_line(p: dict) -> str:
+    where = f"  {p['kind']} {p['host']} pid {p['pid']}: {p['state']}"
+    if not p["live"] and p["state"] not in ("stopped", "silent"):
+        where += " (no heartbeat: silent)"
+    parts = [f"heartbeat {p['beat_seconds_ago']:g}s ago", f"up {p['up_seconds']}s"]
+    if p["kind"] == "cluster":
+        parts[:0] = [f"{p['workers']} workers ({p['busy']} busy)", f"{p['queued']} wake-ups in hand"]
+        if p["last_task_seconds_ago"] is not None:
+            parts.append(f"last task {p['last_task_seconds_ago']:g}s ago")
+        if p["restarts"]:
+            parts.append(f"restarted {p['restarts']} time(s)")
+    text = f"{where}, " + ", ".join(parts)
+    return text + (f"; {p['detail']}" if p["detail"] else "")

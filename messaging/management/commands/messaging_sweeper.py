@@ -4,16 +4,21 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from messaging import connections, watchdog, worker
 from messaging.conf import messaging_settings
-from messaging.sweeper import sweep
+from messaging.heartbeat import Heartbeat
+from messaging.models import ProcessKind, ProcessState
+from messaging.sweeper import ACTOR, sweep
 
 logger = logging.getLogger("messaging.sweeper")
 
 
 class Command(BaseCommand):
     help = (
-        "Every few seconds, retry deliveries whose lease expired and wake the workers "
-        "for due deliveries (delayed retries, delayed messages, lost wake-ups)."
+        "Every few seconds, retry deliveries whose lease expired (or that no lease can free), wake the workers "
+        "for due deliveries (delayed retries, delayed messages, lost wake-ups), and watch the workers: declare "
+        "silent the processes whose heartbeats stopped, and run due deliveries itself while no cluster takes "
+        "work. One or more may run, on any host."
     )
 
     def add_arguments(self, parser):
@@ -34,15 +39,34 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         if not once:
             self.stdout.write(f"Sweeping every {interval:g}s; Ctrl-C stops.")
+        heartbeat = Heartbeat(ProcessKind.SWEEPER)
+        failing = False
         while True:
             try:
+                connections.refresh()
+                heartbeat.beat(ProcessState.RUNNING)
                 result = sweep()
-            except Exception:
+                watch = watchdog.watch(actor=ACTOR)
+                ran = worker.drain(actor=ACTOR) if watch.stalled else 0
+            except Exception as error:
                 if once:
                     raise
-                logger.exception("sweep failed; trying again in %gs", interval)
+                if not failing:  # once per outage, not every interval
+                    logger.exception("sweep failed; trying again every %gs (%s)", interval, error)
+                failing = True
+                connections.drop()  # a broken connection is reopened at the next sweep
             else:
-                if result.expired or result.woken or once:
-                    logger.info("swept: %d expired lease(s), %d wake-up(s)", result.expired, result.woken)
+                if failing:
+                    logger.warning("sweeping again: the database answers")
+                failing = False
+                if result.expired or result.woken or ran or once:
+                    logger.info(
+                        "swept: %d expired lease(s), %d wake-up(s), %d delivery(ies) run while stalled",
+                        result.expired, result.woken, ran,
+                    )  # fmt: skip
             if once or stop.wait(interval):
-                return
+                break
+        try:
+            heartbeat.beat(ProcessState.STOPPED)
+        except Exception:
+            logger.warning("could not say this sweeper stopped; it will be declared silent")
