@@ -2,10 +2,12 @@
 # Start or stop a throw-away PostgreSQL on 127.0.0.1 for the test suite.
 #   .ci/postgres.sh start   -> prints the DATABASE_URL to use
 #   .ci/postgres.sh stop
+#   .ci/postgres.sh restart   (a fast restart: every connection is cut, as in a failover)
 set -euo pipefail
 PORT=${PGTEST_PORT:-54329}
 DATA=${PGTEST_DATA:-/tmp/marketplace-pg}
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c fsync=off -c max_connections=200"
 
 install_postgres() {
   if [ -z "$BIN" ]; then
@@ -29,13 +31,17 @@ case "${1:-}" in
       as_postgres "$BIN/initdb -D $DATA --auth=trust -U postgres -E UTF8" >/dev/null
     fi
     as_postgres "$BIN/pg_ctl -D $DATA status" >/dev/null 2>&1 \
-      || as_postgres "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c fsync=off -c max_connections=200' start" >&2
+      || as_postgres "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '$OPTIONS' start" >&2
     as_postgres "$BIN/psql -h 127.0.0.1 -p $PORT -U postgres -tc \"SELECT 1 FROM pg_database WHERE datname='marketplace'\"" | grep -q 1 \
       || as_postgres "$BIN/createdb -h 127.0.0.1 -p $PORT -U postgres marketplace"
     echo "postgres://postgres@127.0.0.1:$PORT/marketplace"
     ;;
+  restart)
+    as_postgres "$BIN/pg_ctl -D $DATA -m fast -w stop" >&2
+    as_postgres "$BIN/pg_ctl -D $DATA -l $DATA/server.log -w -o '$OPTIONS' start" >&2
+    ;;
   stop)
     [ -n "$BIN" ] && [ -f "$DATA/postmaster.pid" ] && as_postgres "$BIN/pg_ctl -D $DATA -m fast stop" >&2 || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart" >&2; exit 2 ;;
 esac

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Start, stop or restart a throw-away Redis on 127.0.0.1 for the fault suite (installed from apt if missing).
+#   .ci/redis.sh start     -> prints the REDIS_URL to use
+#   .ci/redis.sh stop | restart
+set -euo pipefail
+PORT=${REDISTEST_PORT:-63790}
+DATA=${REDISTEST_DATA:-/tmp/marketplace-redis}
+SERVER=/usr/bin/redis-server
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+
+running() { redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1; }
+
+start() {
+  if [ ! -x "$SERVER" ]; then
+    echo "installing Redis from the system's packages" >&2
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >&2
+  fi
+  mkdir -p "$DATA"
+  if ! running; then
+    "$SERVER" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DATA" \
+      --daemonize yes --pidfile "$DATA/redis.pid" --logfile "$DATA/redis.log"
+    for _ in $(seq 50); do running && break; sleep 0.1; done
+  fi
+  echo "redis://127.0.0.1:$PORT/0"
+}
+
+stop() {
+  running && redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 50); do running || return 0; sleep 0.1; done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start >/dev/null ;;
+  *) echo "usage: $0 start|stop|restart" >&2; exit 2 ;;
+esac
