@@ -1,10 +1,11 @@
-"""The health numbers: throughput, queue depth, handling times, breakers, paused subscriptions.
+"""The health numbers: throughput, queue depth, handling times, breakers, paused subscriptions, workers.
 
 Every query is bounded or walks an index, so the page stays fast with millions
 of journal rows: rates read one window of ``Message`` rows by ``created_at``;
 queue counts stop at ``COUNT_CAP``; handling times read at most the newest
 ``TIMING_SAMPLE`` succeeded/failed entries of the last hour, found from the
-hour's first ``seq``; breakers and subscriptions are a row per context/handler.
+hour's first ``seq``; breakers and subscriptions are a row per context/handler;
+workers are a heartbeat row per messaging process and the watchdog's one row.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncSecond
 from django.utils import timezone
 
+from messaging import status as messaging_status
 from messaging.models import (
     BreakerState,
     CircuitBreaker,
@@ -23,6 +25,8 @@ from messaging.models import (
     JournalEntry,
     Kind,
     Message,
+    ProcessKind,
+    ProcessState,
     Step,
     Subscription,
 )
@@ -203,8 +207,43 @@ def paused_subscriptions() -> list[PausedRow]:
     return rows
 
 
+def workers(*, now: datetime) -> dict:
+    """Every messaging process by its heartbeat, live ones first, and whether due work is stalled (JSON-ready).
+
+    A process that says it runs but stopped beating is shown silent before a sweeper declares it so.
+    """
+    processes = [
+        {
+            **p,
+            "shown_state": p["state"] if p["live"] or p["state"] == ProcessState.STOPPED else ProcessState.SILENT,
+            "beat_ago": ago(p["beat_seconds_ago"]),
+            "last_task_ago": ago(p["last_task_seconds_ago"]),
+        }
+        for p in messaging_status.processes(now)
+    ]
+    watchdog = messaging_status.watchdog_state()
+    since = watchdog["stalled_since"]
+    clock = timezone.localtime(datetime.fromisoformat(since)).strftime("%H:%M:%S") if since else None
+    return {
+        "processes": processes,
+        "clusters_live": sum(p["live"] and p["kind"] == ProcessKind.CLUSTER for p in processes),
+        "sweepers_live": sum(p["live"] and p["kind"] == ProcessKind.SWEEPER for p in processes),
+        "watchdog": {**watchdog, "stalled_since_clock": clock},
+    }
+
+
+def ago(seconds: float | None) -> str | None:
+    """``3 s ago``, ``4 min ago``, ``2 h ago``: how long ago, to the unit a reader needs."""
+    if seconds is None:
+        return None
+    seconds = max(seconds, 0)
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    return f"{seconds / 60:.0f} min ago" if seconds < 90 * 60 else f"{seconds / 3600:.0f} h ago"
+
+
 def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) -> dict:
-    """What the health page polls: rates and queue depth, JSON-ready."""
+    """What the health page polls: rates, queue depth and workers, JSON-ready."""
     now = now or timezone.now()
     depth = queue_depth(now=now)
     return {
@@ -213,4 +252,5 @@ def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) ->
         "queue": {name: count.value for name, count in depth.items()},
         "queue_capped": [name for name, count in depth.items() if count.capped],
         "cap": COUNT_CAP,
+        **workers(now=now),
     }

@@ -1,5 +1,7 @@
-"""The health page and health.json: rates, queue depth, handling times, breakers, paused subscriptions."""
+"""The health page and health.json: rates, queue depth, handling times, breakers, paused subscriptions, workers."""
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,9 +10,23 @@ from django.utils import timezone
 
 import messaging
 from marketplace.dashboard import stats
-from messaging import journal, operations
+from messaging import journal, operations, watchdog
 from messaging.claims import delivery_claim_next
-from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Message, Step
+from messaging.conf import messaging_settings
+from messaging.heartbeat import Heartbeat
+from messaging.models import (
+    BreakerState,
+    CircuitBreaker,
+    Delivery,
+    DeliveryStatus,
+    JournalEntry,
+    Message,
+    ProcessHeartbeat,
+    ProcessKind,
+    ProcessState,
+    Step,
+    WatchdogState,
+)
 from tests.testapp.contracts import Doomed, DoWork, Ping, Positive, Rejected
 from tests.vendors.factories import UserFactory
 
@@ -181,3 +197,160 @@ def test_the_page_shows_the_figures_breakers_and_handlers(staff_client, run_deli
     assert 'id="health-initial"' in page
     assert "vendor/uplot-1.6.32/uPlot.iife.min.js" in page
     assert "dashboard/charts.js" in page
+
+
+# --- Workers: every messaging process by its heartbeat, and the watchdog ------------------------------------------
+
+
+def beating(kind=ProcessKind.CLUSTER, state=ProcessState.RUNNING, *, beat_ago=None, host=None, **fields) -> str:
+    """A process's heartbeat row, as the process writes it (its last beat ``beat_ago`` ago); its id."""
+    heartbeat = Heartbeat(kind)
+    heartbeat.host = host or heartbeat.host
+    heartbeat.beat(state, **fields)
+    if beat_ago is not None:
+        ProcessHeartbeat.objects.filter(pk=heartbeat.id).update(beat_at=timezone.now() - beat_ago)
+    return str(heartbeat.id)
+
+
+def _text(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+
+
+def worker_rows(page: str) -> dict[str, tuple[str, list[str]]]:
+    """The workers panel's rows by process id: the row's attributes and each cell's text."""
+    body = re.search(r'<tbody id="workers-rows">(.*?)</tbody>', page, re.S).group(1)
+    rows = re.findall(r'<tr data-process="([^"]+)"([^>]*)>(.*?)</tr>', body, re.S)
+    return {
+        pid: (attrs, [_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)])
+        for pid, attrs, cells in rows
+    }
+
+
+def shown(page: str, element_id: str) -> str | None:
+    """The text of the element with ``element_id`` if it is shown (not ``hidden``), else None."""
+    found = re.search(rf'<(\w+) id="{element_id}"([^>]*)>(.*?)</\1>', page, re.S)
+    assert found, f"no #{element_id} on the page"
+    return None if re.search(r"\bhidden\b", found.group(2)) else _text(found.group(3))
+
+
+def test_the_workers_panel_lists_each_process_live_ones_first_with_its_numbers(staff_client):
+    # given a silent cluster, a live sweeper, and a live cluster: 4 workers, 2 busy, 3 wake-ups in hand, restarted once
+    silent = beating(beat_ago=timedelta(minutes=5))
+    sweeper = beating(ProcessKind.SWEEPER)
+    cluster = beating(
+        workers=4, busy=2, queued=3, last_task_at=timezone.now() - timedelta(seconds=7), restarts=1,
+        detail="wedged: 3 wake-ups waited 30s while every worker idled",
+    )  # fmt: skip
+    ProcessHeartbeat.objects.filter(pk=cluster).update(beat_at=timezone.now() - timedelta(seconds=3))
+    # when the health page is read
+    page = staff_client.get("/dashboard/health/").content.decode()
+    # then the live ones come first, each with its numbers
+    rows = worker_rows(page)
+    assert list(rows) == [cluster, sweeper, silent]
+    attrs, cells = rows[cluster]
+    host = f"{ProcessHeartbeat.objects.get(pk=cluster).host}:{ProcessHeartbeat.objects.get(pk=cluster).pid}"
+    assert cells == ["cluster", host, "running", "3 s ago", "4 / 2", "3", "7 s ago", "1",
+                     "wedged: 3 wake-ups waited 30s while every worker idled"]  # fmt: skip
+    assert "trouble" not in attrs
+    assert rows[sweeper][1][:4] == ["sweeper", host, "running", "0 s ago"]
+    assert rows[sweeper][1][4:7] == ["—", "—", "—"]  # a sweeper has no workers of its own
+    # and with a live cluster and a sweeper, no warning line
+    assert shown(page, "workers-no-cluster") is None
+    assert shown(page, "workers-no-sweeper") is None
+
+
+def test_a_process_whose_heartbeat_stopped_is_marked_silent_before_and_after_a_sweeper_says_so(staff_client):
+    # given a cluster that says it runs but last beat 40 s ago (longer than silent_after)
+    gone = beating(beat_ago=timedelta(seconds=40), workers=2)
+    # then it is shown silent, in words, though no sweeper declared it yet
+    attrs, cells = worker_rows(staff_client.get("/dashboard/health/").content.decode())[gone]
+    assert (cells[2], cells[3]) == ("silent", "40 s ago")
+    assert "trouble" in attrs
+    # when a sweeper's watchdog declares it silent
+    watchdog.processes_silence(timezone.now(), actor="test")
+    # then it stays silent, with the watchdog's words
+    attrs, cells = worker_rows(staff_client.get("/dashboard/health/").content.decode())[gone]
+    assert cells[2] == "silent"
+    assert "has been silent for 40s" in cells[-1]
+
+
+def test_with_no_live_cluster_the_panel_says_deliveries_wait_and_with_no_sweeper_who_sweeps(staff_client):
+    # given a silent cluster and nothing else
+    beating(beat_ago=timedelta(minutes=2))
+    page = staff_client.get("/dashboard/health/").content.decode()
+    # then
+    assert shown(page, "workers-no-cluster") == (
+        "No worker cluster is running: deliveries wait (start manage.py qcluster)."
+    )
+    assert "expired leases and stalls are then handled by the clusters' own sweeps only" in shown(
+        page, "workers-no-sweeper"
+    )
+    # and when a cluster runs, the first line goes, the second stays
+    beating()
+    page = staff_client.get("/dashboard/health/").content.decode()
+    assert shown(page, "workers-no-cluster") is None
+    assert shown(page, "workers-no-sweeper") is not None
+
+
+def test_the_watchdog_line_says_flowing_or_stalled_since_when_with_the_watchdogs_detail(staff_client):
+    # given nothing stalled
+    page = staff_client.get("/dashboard/health/").content.decode()
+    assert shown(page, "watchdog-flowing").startswith("Watchdog: Flowing")
+    assert shown(page, "watchdog-stalled") is None
+    # when a delivery stays due for over stall_after with no cluster to take it, and a sweeper's watchdog looks
+    messaging.publish(Positive(number=1))
+    at = timezone.now() + timedelta(seconds=messaging_settings().stall_after + 10)
+    assert watchdog.stall_check(at, actor="test")
+    state = WatchdogState.objects.get(pk=1)
+    assert state.detail.startswith("deliveries due for over")
+    # then the page says so prominently (an alert), from when, and why
+    page = staff_client.get("/dashboard/health/").content.decode()
+    assert shown(page, "watchdog-flowing") is None
+    assert shown(page, "watchdog-stalled") == (
+        f"STALLED since {at:%H:%M:%S}: {state.detail} — the sweeper runs due deliveries itself meanwhile"
+    )
+    assert re.search(r'<p id="watchdog-stalled" role="alert"', page)
+
+
+def test_health_json_carries_the_processes_and_the_watchdog(staff_client):
+    # given a live cluster, a silent sweeper and a stall
+    cluster = beating(workers=2, busy=1, queued=5, restarts=2, detail="wedged")
+    sweeper = beating(ProcessKind.SWEEPER, beat_ago=timedelta(seconds=80))
+    since = datetime(2026, 11, 26, 9, 5, 7, tzinfo=UTC)
+    WatchdogState.objects.create(pk=1, stalled_since=since, detail="deliveries due for over 20s")
+    # when health.json is polled
+    data = staff_client.get("/dashboard/health.json").json()
+    # then
+    assert [(p["id"], p["kind"], p["live"], p["shown_state"]) for p in data["processes"]] == [
+        (cluster, "cluster", True, "running"),
+        (sweeper, "sweeper", False, "silent"),
+    ]
+    first = data["processes"][0]
+    assert {key: first[key] for key in ("workers", "busy", "queued", "restarts", "detail", "last_task_ago")} == {
+        "workers": 2, "busy": 1, "queued": 5, "restarts": 2, "detail": "wedged", "last_task_ago": None,
+    }  # fmt: skip
+    assert data["processes"][1]["beat_ago"] == "80 s ago"
+    assert (data["clusters_live"], data["sweepers_live"]) == (1, 0)
+    assert data["watchdog"] == {
+        "stalled": True,
+        "stalled_since": since.isoformat(),
+        "stalled_since_clock": "09:05:07",
+        "detail": "deliveries due for over 20s",
+    }
+
+
+def test_host_names_and_details_from_the_database_are_escaped(staff_client):
+    beating(host="<script>alert('host')</script>", detail="<img src=x onerror=alert('detail')>")
+    WatchdogState.objects.create(pk=1, stalled_since=timezone.now(), detail="<script>alert('stall')</script>")
+    page = staff_client.get("/dashboard/health/").content.decode()
+    assert "<script>alert(" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;host&#x27;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(&#x27;detail&#x27;)&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;stall&#x27;)&lt;/script&gt;" in page
+
+
+def test_a_heartbeats_age_reads_in_the_unit_a_reader_needs():
+    assert [stats.ago(s) for s in (None, -0.4, 3.2, 89, 90, 3599, 5400, 7300)] == [
+        None, "0 s ago", "3 s ago", "89 s ago", "2 min ago", "60 min ago", "2 h ago", "2 h ago",
+    ]  # fmt: skip

@@ -4,6 +4,7 @@
  * health.json every data-poll-ms (the next poll starts when the last one ended; none
  * while the tab is hidden). Messages per second by kind are replaced on each poll;
  * queue depth has no history on the server, so its chart grows from the page's samples.
+ * The workers panel and the watchdog line are redrawn from the same poll.
  */
 (function () {
   "use strict";
@@ -91,6 +92,7 @@
         sampleQueue(queue, numbers);
         queueChart.setData(queueData(queue));
         showFigures(numbers);
+        showWorkers(numbers);
         if (state) state.textContent = "live, updated " + new Date(numbers.now * 1000).toLocaleTimeString();
       } catch (error) {
         if (state) state.textContent = "offline (" + error.message + "), retrying";
@@ -122,6 +124,66 @@
       if (figure) figure.textContent = formatCount(value, numbers.queue_capped.includes(name));
       if (figure && name === "dead") figure.parentElement.classList.toggle("bad", value > 0);
     }
+  }
+
+  // --- health: workers and the watchdog (text only: host names and details come from the database) ---
+  function showWorkers(numbers) {
+    const rows = document.getElementById("workers-rows");
+    if (!rows || !numbers.processes) return;
+    rows.replaceChildren(...numbers.processes.map(processRow));
+    document.getElementById("workers-table").hidden = numbers.processes.length === 0;
+    document.getElementById("workers-no-cluster").hidden = numbers.clusters_live > 0;
+    document.getElementById("workers-no-sweeper").hidden = numbers.sweepers_live > 0;
+    showWatchdog(numbers.watchdog);
+  }
+
+  function cell(content, className) {
+    const td = document.createElement("td");
+    if (className) td.className = className;
+    td.append(content);
+    return td;
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    node.textContent = text;
+    return node;
+  }
+
+  function processRow(p) {
+    const row = document.createElement("tr");
+    row.dataset.process = p.id;
+    if (p.shown_state === "silent") row.className = "trouble";
+    const cluster = p.kind === "cluster";
+    row.append(
+      cell(p.kind),
+      cell(element("code", "", p.host + ":" + p.pid)),
+      cell(element("span", "badge process-" + p.shown_state, p.shown_state)),
+      cell(p.beat_ago),
+      cluster ? cell(p.workers + " / " + p.busy, "num") : cell("—", "num muted"),
+      cluster ? cell(String(p.queued), "num") : cell("—", "num muted"),
+      cluster ? cell(p.last_task_ago || "never") : cell("—", "muted"),
+      cell(String(p.restarts), "num"),
+      cell(p.detail, "detail")
+    );
+    return row;
+  }
+
+  function showWatchdog(watchdog) {
+    const flowing = document.getElementById("watchdog-flowing");
+    const stalled = document.getElementById("watchdog-stalled");
+    if (!flowing || !stalled || !watchdog) return;
+    flowing.hidden = watchdog.stalled;
+    stalled.hidden = !watchdog.stalled;
+    setTextIfChanged("watchdog-since", watchdog.stalled_since_clock || "");
+    setTextIfChanged("watchdog-detail", watchdog.detail);
+  }
+
+  function setTextIfChanged(id, text) {
+    // the stall line is an alert: a screen reader reads it again at each change, so only real changes
+    const node = document.getElementById(id);
+    if (node && node.textContent !== text) node.textContent = text;
   }
 
   // --- trade-offs -----------------------------------------------------------------------------
