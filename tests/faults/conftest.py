@@ -103,6 +103,7 @@ def report(request):
                 **book.as_row(),
                 "http_errors": http_errors,
                 "heal_seconds": None if heal_seconds is None else round(heal_seconds, 1),
+                "notes": ", ".join(f"{key}={value}" for key, value in extra.items()),
                 **extra,
             }
         )
@@ -114,7 +115,7 @@ COLUMNS = [
     ("scenario", "scenario"), ("backend", "backend"), ("seconds", "s"), ("paid_orders", "paid"),
     ("vendor_pairs", "pairs"), ("notified_once", "once"), ("missing", "missing"), ("doubled", "doubled"),
     ("stuck", "stuck"), ("dead", "dead"), ("stock_conserved", "stock"), ("payments_once", "payments"),
-    ("http_errors", "http err"), ("heal_seconds", "heal s"),
+    ("http_errors", "http err"), ("heal_seconds", "heal s"), ("notes", "notes"),
 ]  # fmt: skip
 
 

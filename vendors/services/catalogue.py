@@ -8,7 +8,6 @@ events are harmless. Bad input raises ``ValidationError`` and changes nothing.
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.text import slugify
 
 import messaging
@@ -16,7 +15,7 @@ from vendors.contracts import ProductListed, ProductPriceChanged, ProductStockCh
 from vendors.models import Product, Vendor
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def vendor_create(*, name: str, kind: str, slug: str | None = None) -> Vendor:
     name = name.strip()
     vendor = Vendor(name=name, kind=kind, slug=slug if slug is not None else slugify(name))
@@ -25,7 +24,7 @@ def vendor_create(*, name: str, kind: str, slug: str | None = None) -> Vendor:
     return vendor
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def product_list(*, vendor: Vendor, product_name: str, price, stock: int) -> Product:
     """Put a product on sale: revision 1, announced with ``ProductListed``."""
     product = Product(vendor=vendor, name=product_name.strip(), price=_price(price), stock=stock, revision=1)
@@ -35,7 +34,7 @@ def product_list(*, vendor: Vendor, product_name: str, price, stock: int) -> Pro
     return product
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def product_change_price(*, product_id: int, price) -> Product:
     product = Product.objects.select_for_update().get(pk=product_id)
     new_price = _price(price)
@@ -49,7 +48,7 @@ def product_change_price(*, product_id: int, price) -> Product:
     return product
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def product_change_stock(*, product_id: int, stock: int) -> Product:
     product = Product.objects.select_for_update().get(pk=product_id)
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
@@ -70,7 +69,7 @@ def stock_move(product: Product, *, by: int) -> Product:
     return product
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def catalogue_republish() -> int:
     """Publish ``ProductListed`` for every product at its current revision, to rebuild read models."""
     products = Product.objects.select_related("vendor").order_by("pk")

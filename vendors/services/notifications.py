@@ -11,8 +11,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
-from django.db import transaction
-
 import messaging
 from vendors.contracts import Line, OrderPrepared, StockUnavailable, VendorAccepted, VendorNotified
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
@@ -29,7 +27,7 @@ class NotificationStateError(Exception):
     """An action the notification's status does not allow: accepting twice, preparing before accepting..."""
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def vendor_notify(*, vendor_id: int, order_id: UUID, lines: Iterable, via: str) -> VendorNotification:
     """Record the paid order for the vendor and reserve its stock, or reject it; once per (vendor, order)."""
     if via not in VIA:
@@ -67,7 +65,7 @@ def vendor_notify(*, vendor_id: int, order_id: UUID, lines: Iterable, via: str) 
         return notification
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def notification_accept(*, notification_id: int, actor: str = "") -> VendorNotification:
     """Vendor staff take the order on: NOTIFIED -> ACCEPTED, publishes ``VendorAccepted``."""
     notification = _locked(notification_id)
@@ -79,7 +77,7 @@ def notification_accept(*, notification_id: int, actor: str = "") -> VendorNotif
     return notification
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def notification_prepare(*, notification_id: int, actor: str = "") -> VendorNotification:
     """The goods are ready: ACCEPTED -> PREPARED, publishes ``OrderPrepared``."""
     notification = _locked(notification_id)
@@ -90,7 +88,7 @@ def notification_prepare(*, notification_id: int, actor: str = "") -> VendorNoti
     return notification
 
 
-@transaction.atomic
+@messaging.atomic_retried
 def notifications_cancel(*, order_id: UUID, reason: str) -> int:
     """The order was cancelled: release what its notifications reserved. Returns how many were cancelled."""
     with messaging.correlated(order_id):
