@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-postgres install system-packages migrate lint bench clean
+.PHONY: run test test-faults test-postgres install system-packages migrate lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,13 +33,24 @@ system-packages:
 	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; fi
 
-## test: install and run every check: boundaries, lint, the whole suite, then the real-browser tests
-## (a pytest session of their own: Playwright's event loop would break the async tests that follow)
+## test: install and run every check: boundaries, lint, the whole suite, the real-browser tests (a pytest
+## session of their own: Playwright's event loop would break the async tests that follow), then the fault suite
 test: install system-packages
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m "not browser" --ignore=tests/faults
 	$(BIN)/pytest -m browser --screenshot only-on-failure --output test-artifacts/playwright
+	$(MAKE) --no-print-directory test-faults
+
+## test-faults: the fault suite (real processes, injected faults, a ledger table); on PostgreSQL with a
+## throw-away Redis as broker, cache and channel layer. SOAK=1 adds the longest scenarios (.ci/run does)
+test-faults: install system-packages
+	@if echo "$${DATABASE_URL:-}" | grep -q '^postgres'; then \
+		url=$$(.ci/redis.sh start) && trap '.ci/redis.sh stop' EXIT && \
+		REDIS_URL=$$url $(BIN)/pytest tests/faults -m "$(if $(SOAK),faults,faults and not soak)"; \
+	else \
+		$(BIN)/pytest tests/faults -m "$(if $(SOAK),faults,faults and not soak)"; \
+	fi
 
 lint: install
 	$(BIN)/lint-imports

@@ -125,9 +125,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The cache is shared by all processes: django-q2 keeps cluster stats in it.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis pub/sub: a consumer's channel ends with its socket. The list-based RedisChannelLayer keeps a queue
+    # for every channel a frame reached after its consumer left, for good (channels_redis#384): daphne's memory
+    # grew with every dashboard connection.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
