@@ -70,7 +70,8 @@ def main() -> int:
         admin(args.server, f"CREATE DATABASE {database}")
         processes = []
         try:
-            manage("migrate", "--no-input", env=env)
+            manage("migrate", "--no-input", "-v0", env=env)
+            manage("collectstatic", "--no-input", "-v0", env=env)  # DEBUG off: the manifest storage needs it
             import django
 
             django.setup()
@@ -161,7 +162,8 @@ def run(args, ports: list[int], lines, database: str, deadlocks_before: int, var
     progress = threading.Event()
     while sum(len(load.outcomes) for load in per_web) < args.orders:
         done = sum(len(load.outcomes) for load in per_web)
-        print(f"\r{done:,} / {args.orders:,} orders", end="", file=sys.stderr, flush=True)
+        if sys.stderr.isatty():
+            print(f"\r{done:,} / {args.orders:,} orders", end="", file=sys.stderr, flush=True)
         progress.wait(1)
     for load in per_web:
         load.stop()
@@ -208,7 +210,10 @@ def summary(args, outcomes, placing: float, total: float, drained: bool, databas
     notes = VendorNotification.objects.values("order_id", "vendor_id").annotate(n=Count("id"))
     doubled = notes.filter(n__gt=1).count()
     missing = 2 * paid - notes.count()
+    from messaging.models import JournalEntry
+
     raced = sum(log.read_text(errors="replace").count("lost a race") for log in var.glob("*.log"))
+    worker_races = JournalEntry.objects.filter(step="failed", detail__icontains="deadlock detected").count()
     time.sleep(6)  # pg_stat_database is updated every few hundred milliseconds
     lines = [
         f"orders placed and paid over HTTP: {len(outcomes):,} at {args.rate:g}/s asked, "
@@ -216,8 +221,8 @@ def summary(args, outcomes, placing: float, total: float, drained: bool, databas
         f"failed requests: {len(failed_requests)}"
         + (f" (first: {failed_requests[0]})" if failed_requests else ""),
         f"failed payments: {len(outcomes) - paid} (orders paid {paid:,}, successful charges {payments:,})",
-        f"deadlocks detected by PostgreSQL: {deadlocks(database) - deadlocks_before}; "
-        f"service transactions run again after losing a race: {raced}",
+        f"deadlocks detected by PostgreSQL: {deadlocks(database) - deadlocks_before}; lost by web requests and "
+        f"run again: {raced}; lost by deliveries and retried (not charged to a breaker): {worker_races}",
         f"vendor notifications: {notes.count():,} for {paid:,} paid orders x 2 vendors; missing {missing}, "
         f"doubled {doubled}; {'all' if drained else 'NOT all'} delivered, {total:.0f} s in all",
     ]

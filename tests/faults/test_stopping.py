@@ -11,8 +11,9 @@ from pathlib import Path
 from django.conf import settings
 
 from messaging.models import Delivery, DeliveryStatus
+from tests import processes
 from tests.faults.scenario import judge, restore, set_fault, start_load
-from tests.processes import ROOT, answers, free_port, test_database_url, wait_until
+from tests.processes import ROOT, answers, free_port, wait_until
 
 GRACE = settings.MESSAGING["stop_grace"]
 HONCHO_KILL_WAIT = 5  # honcho sends SIGKILL to what is still running 5 s after its SIGTERM
@@ -46,7 +47,7 @@ def test_13b_ctrl_c_on_make_run_stops_honcho_cleanly(transactional_db, tmp_path)
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": processes.test_database_url(),
         "MARKETPLACE_PORT": str(port),
         "PYTHONUNBUFFERED": "1",
     }
