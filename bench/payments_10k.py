@@ -106,11 +106,16 @@ def manage(*args: str, env: dict) -> None:
 
 
 def shop() -> dict[int, tuple[int, Decimal]]:
-    """Two vendors, a product each with stock for every order; listed through Vendors' services."""
+    """Two vendors, a product each with stock for every order; listed through Vendors' services.
+
+    No vendor accepts an order here, so the vendors' time to answer is a day: no order is cancelled meanwhile.
+    """
     from django.db import transaction
 
+    from orders.services.settings import store_settings_update
     from vendors import services
 
+    store_settings_update(vendor_timeout_seconds=24 * 3600)
     with transaction.atomic():
         grocer = services.vendor_create(name="Green Grocer", kind="supermarket")
         books = services.vendor_create(name="Page Turner", kind="store")
@@ -206,7 +211,7 @@ def summary(args, outcomes, placing: float, total: float, drained: bool, databas
 
     failed_requests = [o for o in outcomes if o.placed != 200 or o.paid != 200]
     paid = Order.objects.filter(paid_at__isnull=False).count()
-    payments = Payment.objects.filter(status=Payment.Status.SUCCEEDED).count()
+    payments = Payment.objects.filter(status__in=(Payment.Status.SUCCEEDED, Payment.Status.REFUNDED)).count()
     notes = VendorNotification.objects.values("order_id", "vendor_id").annotate(n=Count("id"))
     doubled = notes.filter(n__gt=1).count()
     missing = 2 * paid - notes.count()

@@ -25,7 +25,7 @@ from messaging.claims import (
     leases_renew,
     release,
 )
-from messaging.conf import messaging_settings
+from messaging.conf import group_commit_seconds, messaging_settings
 from messaging.context import Causation, causation
 from messaging.errors import (
     HandlerTimeoutError,
@@ -70,7 +70,8 @@ def execute_batch(claims: list[Claim]) -> int:
     its journal entries stand or fall together); the group shares one commit,
     kept to ``group_commit_seconds`` so that a slow handler gets its own. On
     SQLite, with one writer at a time, this turns a write transaction per
-    delivery into one per group. A crash loses the group's uncommitted
+    delivery into one per group; elsewhere each delivery commits alone, so a
+    group never holds one handler's row locks while another waits for locks. A crash loses the group's uncommitted
     successes: their leases expire and they run again, effects once.
     A delivery the fault lab slows down runs alone and last, its latency slept
     outside any transaction, so the others of its batch do not wait for it.
@@ -79,7 +80,7 @@ def execute_batch(claims: list[Claim]) -> int:
     a context whose breaker opens meanwhile, and all of them once the cluster
     is stopping, are given back unrun.
     """
-    window = messaging_settings().group_commit_seconds
+    window = group_commit_seconds()
     lab = faults.snapshot()
     halted, ran = set(), 0
     pending = sorted(claims, key=lambda claim: bool(faults.latency_seconds(lab, claim.delivery.context)))
@@ -95,6 +96,7 @@ def execute_batch(claims: list[Claim]) -> int:
             continue
         with transaction.atomic():
             opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert
+            ran += _run(pending.pop(0), lab, halted, successes)
             while pending and monotonic() - opened <= window:
                 if faults.latency_seconds(lab, pending[0].delivery.context):
                     break  # it runs alone, after this group's commit

@@ -2,6 +2,7 @@ import uuid
 from time import monotonic
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django_q.models import OrmQ
 
@@ -138,3 +139,13 @@ def test_a_worker_task_that_empties_the_queue_wakes_nobody():
     assert worker.run_due_deliveries() == 2
 
     assert not OrmQ.objects.exists()
+
+
+@override_settings(MESSAGING={**settings.MESSAGING, "group_commit_seconds": 0})
+def test_with_no_group_commit_each_delivery_commits_alone(run_deliveries):
+    for number in range(1, 4):
+        messaging.publish(Positive(number=number))
+
+    assert run_deliveries() == 3
+
+    assert Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 3
