@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db.models import Max
 
 from marketplace.dashboard import protocol
 from messaging.journal_horizon import journal_horizon
@@ -47,8 +48,9 @@ class Batch:
 
 
 def journal_last_seq() -> int:
-    """Where a tail starts: the horizon (rows above it may still be joined by smaller ones)."""
-    return journal_horizon().safe_seq()
+    """Where a tail starts: the newest row below the horizon (above it, smaller seqs may still appear)."""
+    final = JournalEntry.objects.filter(seq__lte=journal_horizon().safe_seq())
+    return final.aggregate(last=Max("seq"))["last"] or 0
 
 
 def batch_after(seq: int, limit: int) -> Batch:
