@@ -123,7 +123,7 @@ def pytest_terminal_summary(terminalreporter):
     if not _rows:
         return
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for row in _rows:
+    for row in sorted(_rows, key=lambda row: row["scenario"]):  # pytest-django reorders tests; the table does not
         cells = ["ok" if row[key] is True else "NO" if row[key] is False else "" if row[key] is None else str(row[key])
                  for key, _ in COLUMNS]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
