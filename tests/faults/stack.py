@@ -73,6 +73,11 @@ def worker_pids(cluster: ManagedProcess) -> list[int]:
     return []
 
 
+def live_workers(cluster: ManagedProcess, timeout: float = 20) -> list[int]:
+    """The cluster's workers, once its sentinel reports them (a cache entry that lapses on a busy machine)."""
+    return wait_until(lambda: worker_pids(cluster), timeout=timeout, message="the cluster's workers listed")
+
+
 def wchan(pid: int) -> str:
     """What the process is blocked in, as the kernel says (pipe read, futex wait, nanosleep...)."""
     try:

@@ -13,7 +13,7 @@ import messaging
 from messaging.models import Delivery, DeliveryStatus
 from tests.faults import ledger
 from tests.faults.scenario import judge
-from tests.faults.stack import worker_pids
+from tests.faults.stack import live_workers
 from tests.faults.stream import staff_cookie
 from tests.processes import wait_until
 from tests.testapp.contracts import Positive
@@ -35,7 +35,7 @@ def rss_kb(pid: int) -> int:
 
 def cluster_rss_kb(cluster) -> int:
     """The supervisor and every process of its cluster (workers are recycled, so their pids change)."""
-    return sum(rss_kb(pid) for pid in {cluster.process.pid, *cluster.children(), *worker_pids(cluster)})
+    return sum(rss_kb(pid) for pid in {cluster.process.pid, *cluster.children(), *live_workers(cluster)})
 
 
 def publish(count: int, start: int) -> None:
@@ -52,8 +52,13 @@ def succeeded() -> int:
 def socket_cycles(address: str, cookie: str, cycles: int, errors: list) -> None:
     for _ in range(cycles):
         try:
-            with connect(f"ws://{address}/ws/dashboard/", origin=f"http://{address}", proxy=None,
-                         additional_headers={"Cookie": f"sessionid={cookie}"}, open_timeout=10) as socket:
+            with connect(
+                f"ws://{address}/ws/dashboard/",
+                origin=f"http://{address}",
+                proxy=None,
+                additional_headers={"Cookie": f"sessionid={cookie}"},
+                open_timeout=10,
+            ) as socket:
                 socket.recv(timeout=10)  # the newest entries: the server did its work for this client
         except Exception as error:  # counted and reported: a thread cannot fail the test itself
             errors.append(error)

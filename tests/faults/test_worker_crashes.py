@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.models import JournalEntry, Step
 from tests.faults.scenario import judge, restore, set_fault, start_load, wait_healed
-from tests.faults.stack import busy_worker, kill, queue_lock_holder, worker_pids
+from tests.faults.stack import busy_worker, kill, live_workers, queue_lock_holder, worker_pids
 from tests.processes import wait_until
 
 LEASE = settings.MESSAGING["handler_timeout"] + settings.MESSAGING["lease_grace"]
@@ -49,7 +49,7 @@ def test_02_kill_the_idle_worker_that_holds_the_queue_lock(stack, shop, report):
 def test_03_kill_the_whole_cluster_and_start_another(stack, shop, report):
     load = start_load(stack, shop, rate=3.0)
     cluster = stack.clusters[0]
-    sentinel_group = os.getpgid(worker_pids(cluster)[0])
+    sentinel_group = os.getpgid(live_workers(cluster)[0])
 
     fault_at, began = timezone.now(), time.monotonic()
     kill(cluster.process.pid)
@@ -87,7 +87,7 @@ def test_05_kill_the_sweeper_and_both_workers(stack, shop, report):
 
     fault_at, began = timezone.now(), time.monotonic()
     kill(stack.sweepers[0].process.pid)
-    for pid in worker_pids(cluster):
+    for pid in live_workers(cluster):
         kill(pid)
     order_id = shop.buy_one(stack.url)
     heal = wait_healed(fault_at, order_id, began=began)  # no sweeper: the cluster heals and sweeps by itself
