@@ -58,7 +58,7 @@ class Population:
     """Messages in flows of 3 (one correlation id each), journal steps spread over them."""
 
     def __init__(self, rows: int):
-        from messaging.registry import registry
+        from messaging.runtime.registry import registry
 
         self.journal_rows = rows
         self.message_rows = max(rows // 5, 1)

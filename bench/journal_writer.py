@@ -26,8 +26,8 @@ def write_journal(rate: float, seconds: float) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from messaging import journal
     from messaging.models import JournalEntry, Kind, Step
+    from messaging.runtime import journal
 
     def entry() -> JournalEntry:
         return JournalEntry(

@@ -223,8 +223,7 @@ def summary(args, outcomes, placing: float, total: float, drained: bool, databas
     lines = [
         f"orders placed and paid over HTTP: {len(outcomes):,} at {args.rate:g}/s asked, "
         f"{len(outcomes) / placing:.1f}/s reached ({args.webs} web processes, {args.clusters} clusters, PostgreSQL)",
-        f"failed requests: {len(failed_requests)}"
-        + (f" (first: {failed_requests[0]})" if failed_requests else ""),
+        f"failed requests: {len(failed_requests)}" + (f" (first: {failed_requests[0]})" if failed_requests else ""),
         f"failed payments: {len(outcomes) - paid} (orders paid {paid:,}, successful charges {payments:,})",
         f"deadlocks detected by PostgreSQL: {deadlocks(database) - deadlocks_before}; lost by web requests and "
         f"run again: {raced}; lost by deliveries and retried (not charged to a breaker): {worker_races}",

@@ -20,15 +20,15 @@ from bench.environment import Environment
 
 # (label, file suffix, function name) of the steps worth a line of their own.
 STEPS = [
-    ("claim (delivery_claim_next)", "messaging/claims.py", "delivery_claim_next"),
-    ("execute", "messaging/worker.py", "execute"),
-    ("  _load: verify signature + validate", "messaging/worker.py", "_load"),
-    ("    signing.is_authentic", "messaging/signing.py", "is_authentic"),
-    ("  _check_lease (SELECT ... FOR UPDATE)", "messaging/worker.py", "_check_lease"),
+    ("claim (delivery_claim_next)", "messaging/runtime/claims.py", "delivery_claim_next"),
+    ("execute", "messaging/runtime/worker.py", "execute"),
+    ("  _load: verify signature + validate", "messaging/runtime/worker.py", "_load"),
+    ("    signing.is_authentic", "messaging/runtime/signing.py", "is_authentic"),
+    ("  _check_lease (SELECT ... FOR UPDATE)", "messaging/runtime/worker.py", "_check_lease"),
     ("  handler (no-op + trace line)", "bench/benchapp/handlers.py", "on_bench_pinged"),
-    ("  _succeed", "messaging/worker.py", "_succeed"),
-    ("    breaker.record_success", "messaging/breaker.py", "record_success"),
-    ("journal.append (claim + succeed)", "messaging/journal.py", "append"),
+    ("  _succeed", "messaging/runtime/worker.py", "_succeed"),
+    ("    breaker.record_success", "messaging/runtime/breaker.py", "record_success"),
+    ("journal.append (claim + succeed)", "messaging/runtime/journal.py", "append"),
     ("transaction.atomic __exit__ (commit)", "django/db/transaction.py", "__exit__"),
     ("sqlite3 execute (all SQL)", "~", "<function SQLiteCursorWrapper.execute"),
     ("sqlite3 commit", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
@@ -47,8 +47,8 @@ def publish_events(n: int) -> None:
 
 
 def run_deliveries(limit: int) -> int:
-    from messaging.claims import delivery_claim_next
-    from messaging.worker import execute
+    from messaging.runtime.claims import delivery_claim_next
+    from messaging.runtime.worker import execute
 
     done = 0
     while done < limit and (claim := delivery_claim_next(actor="bench")) is not None:
@@ -59,7 +59,7 @@ def run_deliveries(limit: int) -> int:
 
 def count_statements(env, n: int) -> None:
     from bench.sql_trace import traced
-    from messaging.claims import delivery_claim_next
+    from messaging.runtime.claims import delivery_claim_next
 
     env.reset()
     with traced() as published:
@@ -107,8 +107,8 @@ def profile(env, n: int, top: int) -> None:
 
 def timed(env, n: int) -> None:
     """Wall and CPU time (CPU is steadier on a shared machine) of claim and execute."""
-    from messaging.claims import delivery_claim_next
-    from messaging.worker import execute
+    from messaging.runtime.claims import delivery_claim_next
+    from messaging.runtime.worker import execute
 
     env.reset()
     publish_events(n)

@@ -9,23 +9,23 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-IN_TASK = "run_due_deliveries (messaging/worker.py"
+IN_TASK = "run_due_deliveries (messaging/runtime/worker.py"
 # (label, frame prefix): a sample counts for every label one of its frames starts with.
 STEPS = [
-    ("claim: delivery_claim_batch", "delivery_claim_batch (messaging/claims.py"),
-    ("group commit: execute_batch", "execute_batch (messaging/worker.py"),
-    ("execute (handler transaction)", "execute (messaging/worker.py"),
-    ("  _load (signature, validation)", "_load (messaging/worker.py"),
-    ("  _check_lease", "_check_lease (messaging/worker.py"),
+    ("claim: delivery_claim_batch", "delivery_claim_batch (messaging/runtime/claims.py"),
+    ("group commit: execute_batch", "execute_batch (messaging/runtime/worker.py"),
+    ("execute (handler transaction)", "execute (messaging/runtime/worker.py"),
+    ("  _load (signature, validation)", "_load (messaging/runtime/worker.py"),
+    ("  _check_lease", "_check_lease (messaging/runtime/worker.py"),
     ("  handler", "on_bench_pinged (bench/benchapp/handlers.py"),
-    ("  _succeed", "_succeed (messaging/worker.py"),
-    ("    breaker.record_success", "record_success (messaging/breaker.py"),
-    ("journal.append (started + succeeded)", "append (messaging/journal.py"),
+    ("  _succeed", "_succeed (messaging/runtime/worker.py"),
+    ("    breaker.record_success", "record_success (messaging/runtime/breaker.py"),
+    ("journal.append (started + succeeded)", "append (messaging/runtime/journal.py"),
     ("BEGIN IMMEDIATE (waits for the write lock)", "DatabaseWrapper._start_transaction_under_autocommit"),
     ("COMMIT", "BaseDatabaseWrapper.commit (django/db/backends/base/base.py"),
     ("ORM: compiling SQL", "SQLCompiler.as_sql"),
     ("DEBUG: logging SQL (SELECT QUOTE(...))", "CursorDebugWrapper.debug_sql"),
-    ("surplus wake-up: wake() at budget end", "wake (messaging/wakeup.py"),
+    ("surplus wake-up: wake() at budget end", "wake (messaging/runtime/wakeup.py"),
 ]
 
 

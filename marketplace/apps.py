@@ -1,7 +1,7 @@
 """The project's own app: the dashboard (``marketplace.dashboard``), the demo data command, who may operate.
 
 It owns no tables; it reads the contexts through their selectors and changes them through their services and
-``messaging.operations``. Its one signal receiver is web-edge plumbing, not a business event: a logout closes the
+messaging's operations. Its one signal receiver is web-edge plumbing, not a business event: a logout closes the
 dashboard sockets opened with that session (``marketplace.dashboard.sessions``).
 """
 

@@ -162,7 +162,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# Messaging tunables (see messaging/conf.py for meaning and defaults).
+# Messaging tunables (see messaging/runtime/conf.py for meaning and defaults).
 MESSAGING = {}
 
 # The dashboard's live stream (marketplace/dashboard/): how often each web process's journal tail polls, and

@@ -10,10 +10,7 @@ transaction is ``@messaging.atomic_retried``: run again if it loses a deadlock.
 
 from importlib import import_module
 
-from messaging.contention import atomic_retried
-from messaging.context import correlated
 from messaging.contracts import Command, Event, Message
-from messaging.decorators import handler, reply_handler
 from messaging.errors import (
     DuplicateHandlerError,
     DuplicateMessageError,
@@ -22,15 +19,18 @@ from messaging.errors import (
     PermanentError,
     UnknownHandlerError,
 )
-from messaging.policy import RetryPolicy
+from messaging.runtime.contention import atomic_retried
+from messaging.runtime.context import correlated
+from messaging.runtime.decorators import handler, reply_handler
+from messaging.runtime.policy import RetryPolicy
 
 # These touch the database models, which exist only once Django's apps are
 # loaded; contracts import this package earlier, so they are resolved lazily.
 _LAZY = {
-    "send": "messaging.bus",
-    "publish": "messaging.bus",
-    "outcome": "messaging.outcomes",
-    "CommandOutcome": "messaging.outcomes",
+    "send": "messaging.runtime.bus",
+    "publish": "messaging.runtime.bus",
+    "outcome": "messaging.runtime.outcomes",
+    "CommandOutcome": "messaging.runtime.outcomes",
 }
 
 

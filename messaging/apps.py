@@ -7,7 +7,7 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self):
-        from messaging import checks, outcomes  # noqa: F401  (register checks and CommandOutcome)
+        from messaging.processes import checks  # noqa: F401  (register checks and CommandOutcome)
 
         # Every app's public messages, then its handlers: a second handler for
         # a command raises DuplicateHandlerError here, at start-up.

@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from messaging import registry
+from messaging.runtime import registry
 
 Kind = Literal["command", "event"]
 RESERVED = {"name", "kind", "version", "context"}  # class attributes every message has

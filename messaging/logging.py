@@ -2,7 +2,7 @@
 
 import logging
 
-from messaging.context import current
+from messaging.runtime.context import current
 
 
 class CorrelationFilter(logging.Filter):

@@ -4,7 +4,7 @@ import re
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from messaging.context import Causation, causation, new_correlation_id
+from messaging.runtime.context import Causation, causation, new_correlation_id
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 

@@ -203,7 +203,7 @@ class CircuitBreaker(models.Model):
 
 
 class FaultSetting(models.Model):
-    """Fault lab settings for one destination context (see messaging/faults.py)."""
+    """Fault lab settings for one destination context (see messaging/runtime/faults.py)."""
 
     context = models.CharField(max_length=40, primary_key=True)
     unavailable = models.BooleanField(default=False, help_text="Every handler of the context fails, transiently.")
@@ -263,7 +263,7 @@ class ProcessState(models.TextChoices):
 
 
 class ProcessHeartbeat(models.Model):
-    """A long-running messaging process, as it last reported itself (see messaging/supervisor.py)."""
+    """A long-running messaging process, as it last reported itself (see messaging/processes/supervisor.py)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=8, choices=ProcessKind.choices)

@@ -3,8 +3,8 @@
 The same claim and execute code as the workers, without django-q2.
 """
 
-from messaging.claims import delivery_claim_batch
-from messaging.worker import execute_batch
+from messaging.runtime.claims import delivery_claim_batch
+from messaging.runtime.worker import execute_batch
 
 
 def run_until_idle(*, now=None, limit: int = 1000, actor: str = "test") -> int:

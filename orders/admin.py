@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging.admin_display import (
+from messaging.admin.display import (
     LargeReadOnlyAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
@@ -14,7 +14,7 @@ from messaging.admin_display import (
     search_link,
     truncated,
 )
-from messaging.admin_search import any_of, uuid_lookup
+from messaging.admin.search import any_of, uuid_lookup
 from messaging.models import JournalEntry
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
 from orders.services.settings import store_settings_update

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from messaging.admin_display import LargeReadOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline, pretty_json, search_link
-from messaging.admin_search import ExactSearchMixin, any_of, as_int, uuid_lookup
+from messaging.admin.display import LargeReadOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline, pretty_json, search_link
+from messaging.admin.search import ExactSearchMixin, any_of, as_int, uuid_lookup
 from messaging.models import JournalEntry, Message
 from vendors import services
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification

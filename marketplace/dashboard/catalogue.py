@@ -1,4 +1,4 @@
-"""The message catalogue, generated from ``messaging.registry``: never written by hand.
+"""The message catalogue, generated from ``messaging.runtime.registry``: never written by hand.
 
 For each command and event type: kind, owning context, version, payload schema,
 who publishes or sends it, who handles it, and how many were written in the
@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from marketplace.dashboard.stats import first_seq_since
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.outcomes import CommandOutcome
-from messaging.registry import Handler, registry
+from messaging.runtime.outcomes import CommandOutcome
+from messaging.runtime.registry import Handler, registry
 
 HOUR = timedelta(hours=1)
 NO_ACTOR = "outside a handler"  # written with no actor: a management command, the shell, a test

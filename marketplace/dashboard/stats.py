@@ -16,7 +16,6 @@ from django.db.models import Count
 from django.db.models.functions import TruncSecond
 from django.utils import timezone
 
-from messaging import status as messaging_status
 from messaging.models import (
     BreakerState,
     CircuitBreaker,
@@ -30,7 +29,8 @@ from messaging.models import (
     Step,
     Subscription,
 )
-from messaging.registry import registry
+from messaging.operations import status as messaging_status
+from messaging.runtime.registry import registry
 
 RATE_SECONDS = 120  # the live chart's window, one bucket per second
 RATE_SECONDS_MAX = 600

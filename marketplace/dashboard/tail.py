@@ -4,7 +4,7 @@ The journal is the source of truth: workers write it from other processes, where
 reaches. The tail polls ``JournalEntry`` for ``seq > last`` every ``DASHBOARD_TAIL_INTERVAL`` seconds (0.2),
 up to ``READ_LIMIT`` rows a read, serialises each batch to JSON once, and ``group_send``s it to a group unique
 to this process. With channels-redis and several web processes each process's tail feeds its own consumers
-only, so no client gets a frame twice. Every read stops at the journal's horizon (``messaging.journal_horizon``),
+only, so no client gets a frame twice. Every read stops at the journal's horizon (``journal_horizon``),
 below which no row can still appear, so reading ``seq > last`` misses no row even though writers commit in any
 order; a frame the layer drops on the way is filled from the database by the consumer, which knows the
 ``from_seq`` each frame follows.
@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db.models import Max
 
 from marketplace.dashboard import protocol
-from messaging.journal_horizon import journal_horizon
 from messaging.models import JournalEntry
+from messaging.runtime.journal_horizon import journal_horizon
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from marketplace.dashboard.stats import percentile
 from messaging.models import Delivery, JournalEntry, Step
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from orders.models import Order, OrderVendor
 from vendors.contracts import VendorNotified
 

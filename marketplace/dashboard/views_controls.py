@@ -2,7 +2,7 @@
 
 Every change is a POST (CSRF-checked) that needs its own permission (``marketplace.operators``; staff without
 it get a 403 and the page shows the control disabled), journaled with ``user:<username>`` as the actor, done by
-``messaging.operations`` (shared with the admin) or by Orders' settings service; the views only check the input
+``messaging.operations.actions`` (shared with the admin) or by Orders' settings service; the views only check the input
 and say what happened. Retrying and replaying deliveries are in ``views_ledger``.
 """
 
@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace import operators
 from marketplace.dashboard.permissions import control_required
 from marketplace.dashboard.views_ledger import actor_of
-from messaging import journal, operations
 from messaging.errors import UnknownHandlerError
 from messaging.models import WAITING_STATUSES, CircuitBreaker, Delivery, FaultSetting, Step
 from messaging.models import Subscription as SubscriptionState
-from messaging.registry import registry
+from messaging.operations import actions as operations
+from messaging.runtime import journal
+from messaging.runtime.registry import registry
 from orders.services.settings import store_settings, store_settings_update
 
 MAX_LATENCY_MS = 30_000

@@ -2,7 +2,7 @@
 the dead letters (retry one, the selected ones, or all of a type).
 
 Retrying and replaying are POSTs (CSRF-checked), each needing its own permission (``marketplace.operators``),
-done by ``messaging.operations`` and journaled with ``user:<username>`` as the actor.
+done by ``messaging.operations.actions`` and journaled with ``user:<username>`` as the actor.
 """
 
 import json
@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace import operators
 from marketplace.dashboard.permissions import control_required
-from messaging import operations
-from messaging.admin_paginator import COUNT_CAP
+from messaging.admin.paginator import COUNT_CAP
 from messaging.models import (
     WAITING_STATUSES,
     DeadLetter,
@@ -28,6 +27,7 @@ from messaging.models import (
     Message,
     Subscription,
 )
+from messaging.operations import actions as operations
 
 JOURNAL_SHOWN = 200
 DEAD_LETTERS_SHOWN = 200

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from messaging.models import Kind, Step
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 
 ROWS_SHOWN = 500  # the table keeps the newest rows that match the filters; older ones leave the page
 

@@ -7,7 +7,7 @@ from argparse import RawDescriptionHelpFormatter
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
-from messaging.selection import Selection, SelectionError, selection_build
+from messaging.operations.selection import Selection, SelectionError, selection_build
 
 
 class ExamplesHelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):

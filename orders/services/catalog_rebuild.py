@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 import messaging
-from messaging.history import StoredMessageError, stored_messages
-from messaging.retention import retain
+from messaging.operations.history import StoredMessageError, stored_messages
+from messaging.operations.retention import retain
 from orders.models import CatalogProduct
 from orders.services import catalog
 from vendors.contracts import ProductListed, ProductPriceChanged, ProductStockChanged

@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 import messaging
-from messaging.context import correlated
 from messaging.models import Delivery, DeliveryStatus
+from messaging.runtime.context import correlated
 from orders.models import CatalogProduct, Order, OrderVendor
 from tests.orders.factories import OrderFactory, OrderVendorFactory
 from tests.processes import wait_until

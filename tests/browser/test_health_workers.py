@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
-from messaging.heartbeat import Heartbeat
 from messaging.models import ProcessHeartbeat, ProcessKind, ProcessState
+from messaging.processes.heartbeat import Heartbeat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from messaging import journal
 from messaging.models import JournalEntry, Step
+from messaging.runtime import journal
 
 ORIGIN = "http://testserver"
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 import messaging
 from marketplace.dashboard.catalogue import catalogue
 from messaging import Command, Event
-from messaging.claims import delivery_claim_next
-from messaging.context import Causation, causation
 from messaging.models import Message
-from messaging.registry import registry
+from messaging.runtime.claims import delivery_claim_next
+from messaging.runtime.context import Causation, causation
+from messaging.runtime.registry import registry
 from tests.testapp.contracts import DoWork, Ping, Positive
 from tests.testapp.handlers import work_outcome
 from tests.vendors.factories import UserFactory

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 import messaging
 from marketplace.dashboard.flow import flow_for
-from messaging.context import correlated
 from messaging.models import Message
+from messaging.runtime.context import correlated
 from tests.orders.factories import OrderFactory
 from tests.testapp.contracts import Chain, DoWork, Rejected
 from tests.testapp.handlers import work_outcome

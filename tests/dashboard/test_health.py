@@ -10,10 +10,6 @@ from django.utils import timezone
 
 import messaging
 from marketplace.dashboard import stats
-from messaging import journal, operations, watchdog
-from messaging.claims import delivery_claim_next
-from messaging.conf import messaging_settings
-from messaging.heartbeat import Heartbeat
 from messaging.models import (
     BreakerState,
     CircuitBreaker,
@@ -27,6 +23,12 @@ from messaging.models import (
     Step,
     WatchdogState,
 )
+from messaging.operations import actions as operations
+from messaging.processes import watchdog
+from messaging.processes.heartbeat import Heartbeat
+from messaging.runtime import journal
+from messaging.runtime.claims import delivery_claim_next
+from messaging.runtime.conf import messaging_settings
 from tests.testapp.contracts import Doomed, DoWork, Ping, Positive, Rejected
 from tests.vendors.factories import UserFactory
 

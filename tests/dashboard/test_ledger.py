@@ -9,7 +9,7 @@ from django.urls import reverse
 
 import messaging
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from tests.testapp.contracts import Chain, Doomed, Ping, Rejected
 
 

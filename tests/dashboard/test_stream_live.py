@@ -22,8 +22,8 @@ from django.utils import timezone
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from messaging import journal
 from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, JournalEntry, Step
+from messaging.runtime import journal
 from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, order_place

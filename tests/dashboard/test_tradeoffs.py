@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from marketplace.dashboard import tradeoffs
 from messaging.models import FaultSetting, JournalEntry, Step, Subscription
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from orders.models import Order, OrderVendor, Payment
 from orders.services.lifecycle import order_notify_outcome
 from orders.services.payment import order_pay

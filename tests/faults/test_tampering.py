@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import messaging
-from messaging import signing
 from messaging.models import Delivery, DeliveryStatus, Message, Subscription
+from messaging.runtime import signing
 from tests.faults import ledger
 from tests.faults.scenario import judge, start_load
 from tests.processes import wait_until

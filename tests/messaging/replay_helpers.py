@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 import messaging
-from messaging import signing
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
+from messaging.runtime import signing
 
 OUTAGE = "ConnectionError: vendor gateway timed out"
 

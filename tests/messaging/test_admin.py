@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import messaging
-from messaging import operations
-from messaging.admin_paginator import BoundedCountPaginator
+from messaging.admin.paginator import BoundedCountPaginator
 from messaging.models import (
     CircuitBreaker,
     DeadLetter,
@@ -22,6 +21,7 @@ from messaging.models import (
     Step,
     Subscription,
 )
+from messaging.operations import actions as operations
 from tests.testapp.contracts import Doomed, Ping, Rejected
 
 LARGE_TABLES = [Message, Delivery, DeadLetter, JournalEntry]

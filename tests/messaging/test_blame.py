@@ -8,10 +8,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 import messaging
-from messaging import worker
-from messaging.claims import delivery_claim_batch, delivery_claim_next, leases_renew
 from messaging.models import CircuitBreaker, Delivery, DeliveryStatus, FaultSetting
-from messaging.sweeper import expire_leases
+from messaging.processes.sweeper import expire_leases
+from messaging.runtime import worker
+from messaging.runtime.claims import delivery_claim_batch, delivery_claim_next, leases_renew
 from tests.testapp.contracts import Contended, LeaseProbe, Positive, Slow
 from tests.testapp.models import Effect
 from vendors.contracts import ProductListed

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.utils import timezone
 
 import messaging
-from messaging import breaker
-from messaging.claims import delivery_claim_next
 from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Step
-from messaging.worker import execute
+from messaging.runtime import breaker
+from messaging.runtime.claims import delivery_claim_next
+from messaging.runtime.worker import execute
 from tests.testapp.contracts import Flaky, Ping, Rejected
 from vendors.contracts import ProductListed
 

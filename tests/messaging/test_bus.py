@@ -6,7 +6,7 @@ from pydantic import ValidationError
 import messaging
 from messaging import Command, DuplicateHandlerError, Event, NoHandlerError, UnknownHandlerError, handler
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from tests.testapp.contracts import DoWork, Ping, Positive
 from tests.testapp.handlers import ping_a
 

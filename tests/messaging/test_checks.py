@@ -3,8 +3,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from messaging import Command
-from messaging.checks import check_commands_have_handlers, check_worker_timings
-from messaging.registry import registry
+from messaging.processes.checks import check_commands_have_handlers, check_worker_timings
+from messaging.runtime.registry import registry
 
 
 class Unhandled(Command):

@@ -13,8 +13,8 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 import messaging
-from messaging import signing, wakeup
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
+from messaging.runtime import signing, wakeup
 from tests.processes import wait_until
 from tests.testapp.contracts import Crashy, Doomed, DoWork, Flaky, Ping, Positive, Slow
 from tests.testapp.handlers import FAST, work_outcome

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 import messaging
-from messaging.contention import is_contention
+from messaging.runtime.contention import is_contention
 from tests.testapp.models import Effect
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from messaging import Command, DuplicateMessageError, Event
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from orders.contracts import CheckVendorResponses, OrderPaid
 from tests.testapp.contracts import Ping, Positive
 from vendors.contracts import NotifyVendor

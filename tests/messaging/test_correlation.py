@@ -6,10 +6,10 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 import messaging
-from messaging.context import Causation, causation, current
 from messaging.logging import CorrelationFilter
 from messaging.middleware import CorrelationMiddleware
 from messaging.models import JournalEntry, Message, Step
+from messaging.runtime.context import Causation, causation, current
 from tests.testapp.contracts import Chain, Flaky, Ping
 from tests.testapp.models import Effect
 
@@ -99,10 +99,10 @@ def test_the_workers_log_lines_name_the_message_they_handle(run_deliveries, capl
     caplog.handler.addFilter(CorrelationFilter())
     event_id = messaging.publish(Flaky(key="k", fail_times=1))
 
-    with caplog.at_level(logging.WARNING, logger="messaging.worker"):
+    with caplog.at_level(logging.WARNING, logger="messaging.runtime.worker"):
         run_deliveries()
 
-    (failure,) = [r for r in caplog.records if r.name == "messaging.worker"]
+    (failure,) = [r for r in caplog.records if r.name == "messaging.runtime.worker"]
     row = Message.objects.get(pk=event_id)
     assert (failure.correlation_id, failure.causation_id) == (row.correlation_id, str(row.id))
     assert "flaky failure on attempt 1" in failure.getMessage()

@@ -5,9 +5,10 @@ import pytest
 from django.utils import timezone
 
 import messaging
-from messaging import RetryPolicy, signing
+from messaging import RetryPolicy
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.operations import dead_letters_retry
+from messaging.operations.actions import dead_letters_retry
+from messaging.runtime import signing
 from tests.testapp.contracts import Doomed, Flaky, Positive, Rejected
 from tests.testapp.handlers import FAST
 from tests.testapp.models import Effect

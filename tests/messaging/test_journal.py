@@ -1,8 +1,8 @@
 import pytest
 
 import messaging
-from messaging import journal
 from messaging.models import JournalEntry, Step
+from messaging.runtime import journal
 from tests.testapp.contracts import DoWork, Flaky, Ping, Rejected
 from tests.testapp.handlers import work_outcome
 

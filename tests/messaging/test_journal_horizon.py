@@ -7,9 +7,9 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from messaging import journal
-from messaging.journal_horizon import Horizon
 from messaging.models import JournalEntry, Step
+from messaging.runtime import journal
+from messaging.runtime.journal_horizon import Horizon
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,8 @@ from django.db import transaction
 from django_q.models import OrmQ
 
 import messaging
-from messaging import wakeup
 from messaging.models import Delivery, JournalEntry, Message, Step
+from messaging.runtime import wakeup
 from tests.testapp.contracts import DoWork, Ping
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@ import uuid
 import pytest
 
 import messaging
-from messaging import signing
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.operations import dead_letters_retry
+from messaging.operations.actions import dead_letters_retry
+from messaging.runtime import signing
 from tests.testapp.contracts import DoWork, Ping
 from tests.testapp.handlers import outcome_log, work_outcome
 from tests.testapp.models import Effect

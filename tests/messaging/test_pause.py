@@ -5,7 +5,7 @@ import pytest
 import messaging
 from messaging import UnknownHandlerError
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step, Subscription
-from messaging.operations import subscription_pause, subscription_resume
+from messaging.operations.actions import subscription_pause, subscription_resume
 from tests.testapp.contracts import Ping
 from tests.testapp.models import Effect
 

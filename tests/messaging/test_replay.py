@@ -9,13 +9,13 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 import messaging
-from messaging import signing
-from messaging.decorators import handler
 from messaging.management.options import operator
 from messaging.models import Delivery, DeliveryStatus, Message
-from messaging.registry import registry
-from messaging.replay import ReplayRequest, replay_batch, replay_run, replay_targets
-from messaging.selection import selection_build
+from messaging.operations.replay import ReplayRequest, replay_batch, replay_run, replay_targets
+from messaging.operations.selection import selection_build
+from messaging.runtime import signing
+from messaging.runtime.decorators import handler
+from messaging.runtime.registry import registry
 from tests.messaging.replay_helpers import dead_lettered, published, replay, replayed_entries
 from tests.testapp.contracts import Ping, Positive
 from tests.testapp.models import Effect

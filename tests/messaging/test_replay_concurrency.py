@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from messaging.models import Delivery, DeliveryStatus
-from messaging.replay import ReplayRequest, Tally, replay_run
-from messaging.selection import selection_build
+from messaging.operations.replay import ReplayRequest, Tally, replay_run
+from messaging.operations.selection import selection_build
 from tests.messaging.replay_helpers import dead_lettered, replayed_entries
 from tests.testapp.contracts import Ping
 

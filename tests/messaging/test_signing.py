@@ -3,8 +3,8 @@ from django.conf import settings
 from django.test import override_settings
 
 import messaging
-from messaging import signing
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
+from messaging.runtime import signing
 from tests.testapp.contracts import DoWork, Ping, Positive
 from tests.testapp.models import Effect
 

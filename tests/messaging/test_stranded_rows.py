@@ -9,12 +9,12 @@ from django.test import override_settings
 from django.utils import timezone
 
 import messaging
-from messaging import signing
-from messaging.claims import delivery_claim_next
 from messaging.errors import MessageTooLargeError
 from messaging.models import CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.status import status_snapshot
-from messaging.sweeper import expire_leases
+from messaging.operations.status import status_snapshot
+from messaging.processes.sweeper import expire_leases
+from messaging.runtime import signing
+from messaging.runtime.claims import delivery_claim_next
 from tests.messaging.replay_helpers import run_command
 from tests.testapp.contracts import Ping, Positive
 

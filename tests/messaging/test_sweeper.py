@@ -5,12 +5,12 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 import messaging
-from messaging import wakeup
-from messaging.claims import delivery_claim_next
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.policy import DEFAULT_POLICY
-from messaging.sweeper import Sweep, expire_leases, sweep
-from messaging.worker import execute
+from messaging.processes.sweeper import Sweep, expire_leases, sweep
+from messaging.runtime import wakeup
+from messaging.runtime.claims import delivery_claim_next
+from messaging.runtime.policy import DEFAULT_POLICY
+from messaging.runtime.worker import execute
 from tests.testapp.contracts import DoWork, Positive
 from tests.testapp.handlers import FAST, outcome_log
 from tests.testapp.models import Effect

@@ -1,7 +1,7 @@
 import pytest
 from django_q.models import OrmQ
 
-from messaging import wakeup
+from messaging.runtime import wakeup
 
 pytestmark = pytest.mark.django_db
 

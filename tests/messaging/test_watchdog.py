@@ -8,8 +8,6 @@ from django.conf import settings
 from django.utils import timezone
 
 import messaging
-from messaging import watchdog
-from messaging.heartbeat import Heartbeat
 from messaging.models import (
     Delivery,
     DeliveryStatus,
@@ -20,6 +18,8 @@ from messaging.models import (
     Step,
     WatchdogState,
 )
+from messaging.processes import watchdog
+from messaging.processes.heartbeat import Heartbeat
 from tests.messaging.replay_helpers import run_command
 from tests.testapp.contracts import Positive
 from tests.testapp.models import Effect

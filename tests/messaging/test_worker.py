@@ -7,9 +7,9 @@ from django.test import override_settings
 from django_q.models import OrmQ
 
 import messaging
-from messaging import worker
-from messaging.claims import delivery_claim_next
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step
+from messaging.runtime import worker
+from messaging.runtime.claims import delivery_claim_next
 from tests.testapp.contracts import DoWork, Flaky, Noted, Ping, Positive, Slow, Unserialisable
 from tests.testapp.models import Effect
 

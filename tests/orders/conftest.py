@@ -1,7 +1,7 @@
 import pytest
 
 from messaging.models import Subscription
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 
 
 @pytest.fixture

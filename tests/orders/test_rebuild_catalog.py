@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError
 from django.utils import timezone
 
-from messaging import signing
 from messaging.models import Delivery, Message
+from messaging.runtime import signing
 from orders.models import CatalogProduct
 from tests.messaging.replay_helpers import run_command
 from vendors.models import Vendor

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import messaging
 from messaging import PermanentError, RetryPolicy, handler, reply_handler
-from messaging.context import current
+from messaging.runtime.context import current
 from tests.testapp.contracts import Chain, Crashy, Doomed, DoWork, Flaky, Ping, Positive, Rejected, Slow
 from tests.testapp.models import Effect
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 import messaging
 from messaging.models import Delivery, DeliveryStatus, FaultSetting, Message, Subscription
-from messaging.registry import registry
+from messaging.runtime.registry import registry
 from orders.contracts import OrderCancelled, OrderPaid, PaidLine
 from tests.vendors.factories import ProductFactory, VendorFactory
 from vendors.contracts import Line, NotifyVendor

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from messaging.management.options import OperatingCommand, add_selection_arguments, selection_from_options
 from messaging.models import Delivery, DeliveryStatus, JournalEntry
-from messaging.selection import keyset_batches
+from messaging.operations.selection import keyset_batches
 
 DEFAULT_LIMIT = 50
 

@@ -3,7 +3,7 @@
 import json
 
 from messaging.management.options import OperatingCommand
-from messaging.status import status_snapshot
+from messaging.operations.status import status_snapshot
 
 
 class Command(OperatingCommand):

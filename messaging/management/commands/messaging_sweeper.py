@@ -4,13 +4,14 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging import connections, watchdog, worker
-from messaging.conf import messaging_settings
-from messaging.heartbeat import Heartbeat
 from messaging.models import ProcessKind, ProcessState
-from messaging.sweeper import ACTOR, sweep
+from messaging.processes import connections, watchdog
+from messaging.processes.heartbeat import Heartbeat
+from messaging.processes.sweeper import ACTOR, sweep
+from messaging.runtime import worker
+from messaging.runtime.conf import messaging_settings
 
-logger = logging.getLogger("messaging.sweeper")
+logger = logging.getLogger("messaging.processes.sweeper")
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""``manage.py purge_messages``: delete finished messages older than a cutoff (see ``messaging.retention``)."""
+"""``manage.py purge_messages``: delete finished messages older than a cutoff (see ``operations.retention``)."""
 
 from collections import defaultdict
 
@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from messaging.management.options import OperatingCommand, counted
 from messaging.management.progress import ProgressBar
-from messaging.retention import Purged, PurgeRequest, purge_preview, purge_run, retained
-from messaging.selection import SelectionError, parse_moment, selection_build
+from messaging.operations.retention import Purged, PurgeRequest, purge_preview, purge_run, retained
+from messaging.operations.selection import SelectionError, parse_moment, selection_build
 
 DEFAULT_THRESHOLD = 1000
 

@@ -3,7 +3,7 @@
 The same command and options as django-q2's own (this app comes before
 ``django_q`` in ``INSTALLED_APPS``, so its command wins), with what django-q2
 lacks for running unattended: heartbeats, a wedged cluster replaced, a
-regular sweep, and an orderly stop on SIGTERM (see ``messaging.supervisor``).
+regular sweep, and an orderly stop on SIGTERM (see ``messaging.processes.supervisor``).
 """
 
 import os
@@ -33,6 +33,6 @@ class Command(BaseCommand):
         settings.SECRET_KEY  # noqa: B018  (signing needs it: fail here, not in a worker)
         if cluster_name:
             os.environ["Q_CLUSTER_NAME"] = cluster_name
-        from messaging.supervisor import Supervisor
+        from messaging.processes.supervisor import Supervisor
 
         raise SystemExit(Supervisor().run(once=run_once))

@@ -1,4 +1,4 @@
-"""``manage.py replay_messages``: run stored messages through their handlers again (see ``messaging.replay``)."""
+"""``manage.py replay_messages``: run stored messages through their handlers again (see ``operations.replay``)."""
 
 from django.core.management.base import CommandError
 from django.db import reset_queries
@@ -12,7 +12,7 @@ from messaging.management.options import (
     selection_from_options,
 )
 from messaging.management.progress import ProgressBar
-from messaging.replay import (
+from messaging.operations.replay import (
     BATCH_SIZE,
     ReplayRequest,
     Tally,
@@ -22,7 +22,7 @@ from messaging.replay import (
     replay_targets,
     verdict,
 )
-from messaging.selection import SelectionError
+from messaging.operations.selection import SelectionError
 
 DEFAULT_THRESHOLD = 100
 

@@ -1,0 +1,11 @@
+"""What an operator does to messages: replay, retry, pause and resume, purge, status.
+
+Owns the operator's actions, each journaled with its actor (``actions``), replay and
+the selection of what to replay or purge (``replay``, ``replay_targets``,
+``selection``), retention (``retention``), stored messages read back as contracts
+(``history``) and the status snapshot (``status``). The admin, the dashboard and the
+management commands are doors to these services; none holds logic of its own.
+
+May import: ``messaging.runtime``, ``messaging.processes``, ``messaging.models``.
+Never ``admin``, ``management`` or a context.
+"""
