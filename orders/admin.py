@@ -6,15 +6,16 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from messaging.admin.display import (
+from messaging.admin.blocks import (
     LargeReadOnlyAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    any_of,
     change_link,
     search_link,
     truncated,
+    uuid_lookup,
 )
-from messaging.admin.search import any_of, uuid_lookup
 from messaging.models import JournalEntry
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
 from orders.services.settings import store_settings_update

@@ -12,8 +12,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from messaging.admin.display import LargeReadOnlyAdmin, ReadOnlyAdmin, ReadOnlyInline, pretty_json, search_link
-from messaging.admin.search import ExactSearchMixin, any_of, as_int, uuid_lookup
+from messaging.admin.blocks import (
+    ExactSearchMixin,
+    LargeReadOnlyAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    any_of,
+    as_int,
+    pretty_json,
+    search_link,
+    uuid_lookup,
+)
 from messaging.models import JournalEntry, Message
 from vendors import services
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
