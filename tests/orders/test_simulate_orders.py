@@ -10,7 +10,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from messaging.models import Message
-from orders.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment, StoreSettings
 from tests.orders.factories import CatalogProductFactory
 from tests.processes import ROOT
@@ -197,15 +196,3 @@ def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(catalogue):
     simulate("--count", "3", stderr=piped)
 
     assert piped.getvalue() == ""
-
-
-def test_the_progress_bar_fills_in_proportion_and_always_draws_the_last_step():
-    drawn = []
-    bar = ProgressBar(4, drawn.append, enabled=True, width=8)
-
-    bar.update(1, "one")
-    bar.update(2, "two")  # within 0.1 s of the last drawing: skipped
-    bar.update(4, "done")  # the last step is always drawn
-    bar.finish()
-
-    assert drawn == ["\r[##------] 1/4 one\x1b[K", "\r[########] 4/4 done\x1b[K", "\n"]

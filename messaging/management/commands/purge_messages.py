@@ -80,11 +80,7 @@ examples:
                     "dry run only; add --yes to purge them."
                 )
             return self.show_preview(request, preview)
-        progress = ProgressBar(
-            preview["messages"],
-            lambda text: self.stderr.write(text, style_func=str, ending=""),
-            enabled=self.stderr.isatty(),
-        )
+        progress = ProgressBar.on_stderr(self, preview["messages"])
 
         def show(done: Purged) -> None:
             reset_queries()  # with DEBUG on, Django would keep every query of a long run

@@ -12,7 +12,7 @@ from time import monotonic, sleep
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.management.progress import ProgressBar
+from messaging.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, OrderRejected, order_place
@@ -44,9 +44,7 @@ class Command(BaseCommand):
             store_settings_update(style=style)
             self.stdout.write(f"Style set to {style}.")
         rng, tally = random.Random(seed), Counter()
-        progress = ProgressBar(
-            count, lambda text: self.stderr.write(text, style_func=str, ending=""), enabled=self.stderr.isatty()
-        )
+        progress = ProgressBar.on_stderr(self, count)
         started = monotonic()
         try:
             for index in range(count):
