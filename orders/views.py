@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors
 from orders.forms import PRICE_PREFIX, CardForm, OrderForm
 from orders.models import Order, Payment
-from orders.payments import TEST_CARDS
+from orders.payment_gateway import TEST_CARDS
 from orders.services.lifecycle import order_complete
 from orders.services.payment import OrderStateError, order_pay
 from orders.services.placing import LineRequest, OrderRejected, order_place

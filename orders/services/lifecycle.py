@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 import messaging
-from orders import payments
+from orders import payment_gateway
 from orders.contracts import OrderCancelled
 from orders.models import Order, OrderVendor, Payment
 
@@ -201,7 +201,7 @@ def _cancel(order: Order, reason: str, *, cause: str) -> bool:
         return False
     now = timezone.now()
     for payment in order.payments.select_for_update().filter(status=Payment.Status.SUCCEEDED):
-        refund_reference = payments.refund(payment.reference)
+        refund_reference = payment_gateway.refund(payment.reference)
         payment.status, payment.refunded_at = Payment.Status.REFUNDED, now
         payment.message = f"refunded as {refund_reference}"
         payment.save(update_fields=["status", "refunded_at", "message"])

@@ -10,7 +10,7 @@ from uuid import UUID
 from django.utils import timezone
 
 import messaging
-from orders import payments
+from orders import payment_gateway
 from orders.contracts import CheckVendorResponses, OrderPaid, PaidLine
 from orders.models import Order, OrderLine, OrderVendor, Payment
 from orders.services.lifecycle import OrderStateError, transition
@@ -32,11 +32,11 @@ def order_pay(*, order_id: UUID, card_number: str) -> Payment:
         raise OrderStateError("This order is already paid.")
     # One key per payment of this order: a retried transaction charges once, a second card is a new charge.
     key = f"order {order.pk} payment {order.payments.count() + 1}"
-    charge = payments.charge(card_number, order.total, idempotency_key=key)
+    charge = payment_gateway.charge(card_number, order.total, idempotency_key=key)
     payment = Payment.objects.create(
         order=order,
         amount=order.total,
-        card_last4="".join(filter(str.isdigit, payments.normalise(card_number)))[-4:],
+        card_last4="".join(filter(str.isdigit, payment_gateway.normalise(card_number)))[-4:],
         status=charge.status,
         reference=charge.reference,
         message=charge.message,

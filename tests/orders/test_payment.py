@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from messaging.models import Message
-from orders import payments
+from orders import payment_gateway
 from orders.models import Order, OrderVendor, Payment
 from orders.services.payment import NOTIFY_VENDOR_REPLY, OrderStateError, order_pay
 from orders.services.placing import LineRequest, order_place
@@ -131,7 +131,7 @@ def test_paying_a_paid_order_again_is_refused_and_charges_once(order):
     order_pay(order_id=order.pk, card_number=GOOD)
     # when the payment form is submitted again
     with (
-        mock.patch.object(payments, "charge", wraps=payments.charge) as charge,
+        mock.patch.object(payment_gateway, "charge", wraps=payment_gateway.charge) as charge,
         pytest.raises(OrderStateError, match="already paid"),
     ):
         order_pay(order_id=order.pk, card_number=GOOD)
@@ -156,7 +156,7 @@ def test_two_payments_racing_charge_once(order):
         time.sleep(0.3)
         return real_charge(card_number, amount, **kwargs)
 
-    real_charge, start, outcomes = payments.charge, threading.Barrier(2), []
+    real_charge, start, outcomes = payment_gateway.charge, threading.Barrier(2), []
 
     def pay():
         try:
@@ -168,7 +168,7 @@ def test_two_payments_racing_charge_once(order):
             connection.close()
 
     # when two threads pay the order at the same time
-    with mock.patch.object(payments, "charge", side_effect=slow_charge) as charge:
+    with mock.patch.object(payment_gateway, "charge", side_effect=slow_charge) as charge:
         threads = [threading.Thread(target=pay) for _ in range(2)]
         for thread in threads:
             thread.start()
