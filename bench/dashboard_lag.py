@@ -13,7 +13,7 @@ in this process (asyncio), and a writer process appending journal entries at R e
 (c) a slow client: one of the clients stops reading while the others go on: it is dropped (4408, or the
     connection closed) and daphne's RSS is shown before, during and after; the others' lag is unaffected.
 
-The goal (issue 4): p99 <= 1 s at 200 entries/s with 200 clients.
+The goal: p99 <= 1 s at 200 entries/s with 200 clients.
 """
 
 import argparse

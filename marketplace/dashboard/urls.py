@@ -3,7 +3,7 @@ also needs its own permission (``control_required``, see ``marketplace.operators
 
 from django.urls import path
 
-from marketplace.dashboard import views_controls, views_flow, views_ledger, views_stream
+from marketplace.dashboard import views_controls, views_flow, views_ledger, views_numbers, views_stream
 
 app_name = "dashboard"
 
@@ -22,10 +22,7 @@ urlpatterns = [
     path("controls/faults/", views_controls.fault_set, name="fault_set"),
 ]
 
-# --- Numbers pages (helper h4c): append health/, catalogue/, tradeoffs/ from views_numbers here, ---
-# --- named "health", "catalogue" and "tradeoffs" (templates/dashboard/base.html's sub-nav reverses them). ---
-from marketplace.dashboard import views_numbers  # noqa: E402
-
+# The numbers pages; templates/dashboard/base.html's sub-nav reverses these names.
 urlpatterns += [
     path("health/", views_numbers.health, name="health"),
     path("health.json", views_numbers.health_json, name="health_json"),
