@@ -48,4 +48,4 @@ class ContextFilter(RegistryListFilter):
     parameter_name = field = "context"
 
     def values(self):
-        return {m.context for m in registry.messages.values()} | {h.context for h in registry.handlers.values()}
+        return registry.contexts()

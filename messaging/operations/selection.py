@@ -111,10 +111,9 @@ def selection_build(
     now = now or timezone.now()
     errors: list[str] = []
     message_ids = _parse_ids(ids, errors)
-    known_contexts = {m.context for m in registry.messages.values()} | {h.context for h in registry.handlers.values()}
     _check_known("type", types, registry.messages, errors)
     _check_known("handler", handlers, registry.handlers, errors)
-    _check_known("context", contexts, known_contexts, errors)
+    _check_known("context", contexts, registry.contexts(), errors)
     _check_known("status", statuses, DeliveryStatus.values, errors, noun="delivery status")
     if kind is not None:
         _check_known("kind", [kind], Kind.values, errors, noun="message kind")

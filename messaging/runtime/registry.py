@@ -91,6 +91,14 @@ class Registry:
     def handlers_for(self, message_type: type[Message]) -> list[Handler]:
         return list(self.subscribers.get(message_type.name, ()))
 
+    def contexts(self) -> list[str]:
+        """Every context that defines a message type or a handler, sorted."""
+        return sorted({m.context for m in self.messages.values()} | {h.context for h in self.handlers.values()})
+
+    def handler_contexts(self) -> list[str]:
+        """The contexts whose handlers run deliveries (what a fault or a circuit breaker is about), sorted."""
+        return sorted({h.context for h in self.handlers.values()})
+
 
 registry = Registry()
 register_message = registry.register_message
