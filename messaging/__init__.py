@@ -10,7 +10,7 @@ transaction is ``@messaging.atomic_retried``: run again if it loses a deadlock.
 
 from importlib import import_module
 
-from messaging.contracts import Command, Event, Message
+from messaging.contracts import Command, Contract, Event
 from messaging.errors import (
     DuplicateHandlerError,
     DuplicateMessageError,
@@ -43,10 +43,10 @@ def __getattr__(name):
 __all__ = [
     "Command",
     "CommandOutcome",
+    "Contract",
     "DuplicateHandlerError",
     "DuplicateMessageError",
     "Event",
-    "Message",
     "MessagingError",
     "NoHandlerError",
     "PermanentError",

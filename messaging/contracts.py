@@ -21,7 +21,12 @@ Kind = Literal["command", "event"]
 RESERVED = {"name", "kind", "version", "context"}  # class attributes every message has
 
 
-class Message(BaseModel):
+class Contract(BaseModel):
+    """A message's payload and identity as code: what a context declares, sends and receives.
+
+    (The stored row is ``messaging.models.Message``; this is the typed value it was written from.)
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
     kind: ClassVar[Kind]
@@ -48,13 +53,13 @@ class Message(BaseModel):
         return self.model_dump(mode="json")
 
 
-class Command(Message):
+class Command(Contract):
     """An instruction to exactly one handler; the sender wants an outcome."""
 
     kind: ClassVar[Kind] = "command"
 
 
-class Event(Message):
+class Event(Contract):
     """A fact, named in the past tense, broadcast to every subscriber."""
 
     kind: ClassVar[Kind] = "event"

@@ -9,7 +9,7 @@ stops the reading with ``StoredMessageError``: nothing is built from it.
 from collections.abc import Iterator
 from uuid import UUID
 
-from messaging.contracts import Message as Contract
+from messaging.contracts import Contract
 from messaging.errors import MessagingError, PermanentError
 from messaging.models import Message
 from messaging.operations.selection import keyset_batches

@@ -17,7 +17,7 @@ from messaging.errors import DuplicateHandlerError, DuplicateMessageError, Unkno
 from messaging.runtime.policy import RetryPolicy
 
 if TYPE_CHECKING:
-    from messaging.contracts import Message
+    from messaging.contracts import Contract
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Handler:
     name: str
     context: str
     func: Callable
-    message_type: type[Message] | None  # None for reply handlers
+    message_type: type[Contract] | None  # None for reply handlers
     retry: RetryPolicy
     timeout: float
     is_reply_handler: bool = False
@@ -36,11 +36,11 @@ class Handler:
 
 @dataclass
 class Registry:
-    messages: dict[str, type[Message]] = field(default_factory=dict)
+    messages: dict[str, type[Contract]] = field(default_factory=dict)
     handlers: dict[str, Handler] = field(default_factory=dict)
     subscribers: dict[str, list[Handler]] = field(default_factory=lambda: defaultdict(list))
 
-    def register_message(self, cls: type[Message]) -> None:
+    def register_message(self, cls: type[Contract]) -> None:
         existing = self.messages.get(cls.name)
         # Same module and qualname is the same class imported again; anything else is a clash.
         if existing is not None and (existing.__module__, existing.__qualname__) != (cls.__module__, cls.__qualname__):
@@ -76,7 +76,7 @@ class Registry:
                 h for h in self.subscribers[handler.message_type.name] if h.name != name
             ]
 
-    def message_type(self, name: str) -> type[Message]:
+    def message_type(self, name: str) -> type[Contract]:
         try:
             return self.messages[name]
         except KeyError:
@@ -88,7 +88,7 @@ class Registry:
         except KeyError:
             raise UnknownHandlerError(f"unknown handler {name!r}") from None
 
-    def handlers_for(self, message_type: type[Message]) -> list[Handler]:
+    def handlers_for(self, message_type: type[Contract]) -> list[Handler]:
         return list(self.subscribers.get(message_type.name, ()))
 
     def contexts(self) -> list[str]:
