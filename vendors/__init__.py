@@ -1,6 +1,6 @@
 """Vendor Management: vendors, their products, and the paid orders they must prepare.
 
-Publishes its catalogue (``ProductListed``, ``ProductPriceChanged``,
+Publishes its products (``ProductListed``, ``ProductPriceChanged``,
 ``ProductStockChanged``) and how it answers a paid order (``VendorNotified``,
 ``StockUnavailable``, ``VendorAccepted``, ``OrderPrepared``); accepts the
 ``NotifyVendor`` command and subscribes to ``orders.OrderPaid`` (event style)

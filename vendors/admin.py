@@ -2,7 +2,7 @@
 
 A product is listed and changed through ``vendors.services`` whichever way the
 operator does it, so every new product, price and stock reaches Orders'
-catalogue as an event. What the catalogue has published under a name (a
+catalog as an event. What Vendors has published under a name (a
 product's name and vendor, a vendor's name) is read-only once saved.
 """
 
@@ -49,7 +49,7 @@ class VendorAdmin(admin.ModelAdmin):
         return [*fields, "add_product"] if obj else fields
 
     def get_readonly_fields(self, request, obj=None):
-        # The catalogue published the name with every product, and the portal's URLs use the slug.
+        # Vendors published the name with every product, and the portal's URLs use the slug.
         return ("name", "slug", "add_product") if obj else ()
 
     def get_prepopulated_fields(self, request, obj=None):
@@ -81,10 +81,10 @@ class ProductAdmin(admin.ModelAdmin):
         return ("vendor", "name", "revision") if obj else ("revision",)
 
     def has_delete_permission(self, request, obj=None):
-        return False  # the catalogue has no "delisted" event: set the stock to 0 instead
+        return False  # there is no "delisted" event: set the stock to 0 instead
 
     def save_model(self, request, obj, form, change):
-        """Through the services, so that Orders' catalogue hears of it (never ``obj.save()``)."""
+        """Through the services, so that Orders' catalog hears of it (never ``obj.save()``)."""
         if not change:
             listed = services.product_list(vendor=obj.vendor, product_name=obj.name, price=obj.price, stock=obj.stock)
             obj.pk, obj._state.adding = listed.pk, False

@@ -1,4 +1,4 @@
-"""Vendors' public messages: the catalogue it publishes, how it answers paid orders,
+"""Vendors' public messages: the products it publishes, how it answers paid orders,
 and the command it accepts. The only module of ``vendors`` another context may import."""
 
 from decimal import Decimal

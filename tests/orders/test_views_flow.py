@@ -9,7 +9,7 @@ from django.utils import timezone
 from messaging.models import FaultSetting
 from orders.models import Order
 from tests.orders.factories import StoreSettingsFactory
-from vendors.services import catalogue as vendor_catalogue
+from vendors.services import products as vendor_products
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ CARD = {"number": "4242 4242 4242 4242", "expiry": "12/99", "cvc": "123", "name"
 
 @pytest.fixture
 def apples(run_deliveries):
-    grocer = vendor_catalogue.vendor_create(name="Green Grocer", kind="supermarket")
-    product = vendor_catalogue.product_list(vendor=grocer, product_name="Apples", price="1.20", stock=5)
+    grocer = vendor_products.vendor_create(name="Green Grocer", kind="supermarket")
+    product = vendor_products.product_list(vendor=grocer, product_name="Apples", price="1.20", stock=5)
     run_deliveries()  # ProductListed reaches Orders' catalogue
     return product
 

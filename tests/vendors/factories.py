@@ -1,6 +1,6 @@
 """Test data for the vendors context (factory-boy, real rows).
 
-``ProductFactory`` writes the row directly: a test that needs the catalogue
+``ProductFactory`` writes the row directly: a test that needs the product
 events lists the product with ``vendors.services.product_list`` instead.
 """
 

@@ -1,4 +1,4 @@
-"""Vendors in the admin: products change through the services, so the catalogue hears of every change."""
+"""Vendors in the admin: products change through the services, so Orders' catalog hears of every change."""
 
 import uuid
 from decimal import Decimal
@@ -123,7 +123,7 @@ def test_a_products_name_and_vendor_are_read_only_once_listed(admin_client):
     assert (product.name, product.vendor_id) == ("Flour", original_vendor)
 
 
-def test_adding_a_product_in_the_admin_lists_it_in_the_catalogue(admin_client):
+def test_adding_a_product_in_the_admin_publishes_it_as_listed(admin_client):
     vendor = VendorFactory(name="Mill")
 
     response = admin_client.post(

@@ -9,13 +9,13 @@ from tests.vendors.factories import ProductFactory, VendorFactory
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
 from vendors.services import (
     NotificationStateError,
-    catalogue_republish,
     notification_accept,
     notification_prepare,
     notifications_cancel,
     product_change_price,
     product_change_stock,
     product_list,
+    products_republish,
     vendor_create,
     vendor_notify,
 )
@@ -33,7 +33,7 @@ def correlations(type_name: str) -> set[str]:
     return set(Message.objects.filter(type=f"vendors.{type_name}").values_list("correlation_id", flat=True))
 
 
-# The catalogue
+# Products
 
 
 def test_a_vendor_gets_a_slug_from_its_name():
@@ -156,10 +156,10 @@ def test_a_bad_stock_change_is_refused_and_changes_nothing(stock):
     assert not Message.objects.exists()
 
 
-def test_republishing_the_catalogue_lists_every_product_at_its_current_revision():
+def test_republishing_the_products_lists_every_product_at_its_current_revision():
     first, second = ProductFactory(revision=5), ProductFactory()
 
-    assert catalogue_republish() == 2
+    assert products_republish() == 2
 
     assert [(p["product_id"], p["revision"]) for p in published("ProductListed")] == [(first.pk, 5), (second.pk, 1)]
 

@@ -14,7 +14,7 @@ from uuid import UUID
 import messaging
 from vendors.contracts import Line, OrderPrepared, StockUnavailable, VendorAccepted, VendorNotified
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
-from vendors.services.catalogue import stock_move
+from vendors.services.products import stock_move
 
 logger = logging.getLogger(__name__)
 

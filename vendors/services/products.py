@@ -1,4 +1,4 @@
-"""The catalogue: vendors and their products, published so Orders can keep its own read model.
+"""Vendors and their products (price and stock), published so Orders can keep its catalog, a read model.
 
 Every change to a product bumps its revision and publishes the change in the
 same transaction; Orders applies only a newer revision, so late or repeated
@@ -70,7 +70,7 @@ def stock_move(product: Product, *, by: int) -> Product:
 
 
 @messaging.atomic_retried
-def catalogue_republish() -> int:
+def products_republish() -> int:
     """Publish ``ProductListed`` for every product at its current revision, to rebuild read models."""
     products = Product.objects.select_related("vendor").order_by("pk")
     for product in products:
