@@ -2,7 +2,8 @@
 
 Staff set, per destination context, "unavailable", an added latency and a
 failure rate. The worker applies them to each attempt of that context's
-handlers, and to no other: an unavailable context or an unlucky draw raises
+handlers, and to no other (the pipeline's "fault_lab" step, in a context's chain
+only while a fault is set for it): an unavailable context or an unlucky draw raises
 ``ServiceUnavailableError`` (a transient error, so retries, backoff, the
 breaker and dead letters play out); the latency is part of the attempt, inside
 the handler's time limit (a latency past the limit is a timeout), slept outside
@@ -26,8 +27,7 @@ def snapshot() -> dict[str, FaultSetting]:
     return {f.context: f for f in FaultSetting.objects.all() if f.is_active}
 
 
-def latency_seconds(faults: dict[str, FaultSetting], context: str) -> float:
-    fault = faults.get(context)
+def latency_seconds(fault: FaultSetting | None) -> float:
     return fault.latency_ms / 1000 if fault else 0.0
 
 
@@ -40,12 +40,12 @@ def slow_context_workers(workers: int) -> int:
     return max(1, workers // 2)
 
 
-def sleep_latency(faults: dict[str, FaultSetting], context: str, *, timeout: float, what: str) -> float:
-    """Sleep the context's latency as part of an attempt limited to ``timeout``; returns the seconds slept.
+def sleep_latency(fault: FaultSetting | None, *, timeout: float, what: str) -> float:
+    """Sleep the fault's latency as part of an attempt limited to ``timeout``; returns the seconds slept.
 
     A latency of ``timeout`` or more sleeps ``timeout`` and ends the attempt as a timeout.
     """
-    seconds = latency_seconds(faults, context)
+    seconds = latency_seconds(fault)
     if not seconds:
         return 0.0
     time.sleep(min(seconds, timeout))
@@ -55,13 +55,12 @@ def sleep_latency(faults: dict[str, FaultSetting], context: str, *, timeout: flo
     return seconds
 
 
-def raise_if_failing(faults: dict[str, FaultSetting], context: str, rng: random.Random = random._inst) -> None:
-    fault = faults.get(context)
+def raise_if_failing(fault: FaultSetting | None, rng: random.Random = random._inst) -> None:
     if fault is None:
         return
     if fault.unavailable:
-        raise ServiceUnavailableError(f"service unavailable: {context} is down (fault lab)")
+        raise ServiceUnavailableError(f"service unavailable: {fault.context} is down (fault lab)")
     if fault.failure_rate and rng.uniform(0, 100) < fault.failure_rate:
         raise ServiceUnavailableError(
-            f"service unavailable: {context} failed at random ({fault.failure_rate}%, fault lab)"
+            f"service unavailable: {fault.context} failed at random ({fault.failure_rate}%, fault lab)"
         )

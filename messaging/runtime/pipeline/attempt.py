@@ -1,0 +1,50 @@
+"""One attempt at a claimed delivery, as the steps of the pipeline see it and fill it in."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from time import monotonic
+from typing import Any
+
+from django.utils import timezone
+
+from messaging.models import FaultSetting
+from messaging.runtime.claims import Claim
+from messaging.runtime.registry import Handler
+
+SUCCEEDED = "succeeded"  # the handler's writes and the delivery's success committed together
+FAILED = "failed"  # recorded by the error policy: a retry is scheduled
+DEAD = "dead"  # recorded by the error policy: dead-lettered
+DISCARDED = "discarded"  # the lease was lost to another worker: nothing recorded, the new holder owns it
+RELEASED = "released"  # given back unrun: the context's breaker opened earlier in the batch
+
+
+@dataclass
+class Attempt:
+    claim: Claim
+    halted: set[str]  # contexts whose breaker opened during this batch, shared by its attempts
+    successes: list | None = None  # given: a success's journal rows go here, for the batch's commit
+    fault: FaultSetting | None = None  # the fault lab's setting for its context, as read for the batch
+    started_at: datetime = field(default_factory=timezone.now)
+    started: float = field(default_factory=monotonic)
+    handler: Handler | None = None  # set by the "load" step, with the message
+    message: Any = None
+    time_left: float = 0.0  # seconds the handler may still run: its timeout, less the fault lab's latency
+    result: Any = None  # what the handler returned
+    outcome: str = ""  # one of the constants above, once known
+    error: BaseException | None = None  # the error the attempt failed with, if it did
+
+    @property
+    def delivery(self):
+        return self.claim.delivery
+
+    @property
+    def row(self):
+        """The stored message (``messaging.models.Message``)."""
+        return self.claim.delivery.message
+
+    @property
+    def context(self) -> str:
+        return self.claim.delivery.context
+
+    def duration_ms(self) -> float:
+        return (monotonic() - self.started) * 1000

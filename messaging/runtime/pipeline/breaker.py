@@ -1,0 +1,21 @@
+"""Step "breaker": a context whose breaker opened during the batch gets its deliveries back unrun.
+
+Outermost, because it acts on how the attempt ended: once a failure is
+recorded (which may open the breaker), the batch stops running that context.
+"""
+
+from django.utils import timezone
+
+from messaging.runtime import breaker
+from messaging.runtime.claims import release
+from messaging.runtime.pipeline.attempt import RELEASED, SUCCEEDED
+
+
+def step(attempt, next):
+    if attempt.context in attempt.halted:
+        release(attempt.claim)
+        attempt.outcome = RELEASED
+        return
+    next(attempt)
+    if attempt.outcome != SUCCEEDED and breaker.is_blocking(attempt.context, timezone.now()):
+        attempt.halted.add(attempt.context)
