@@ -10,6 +10,7 @@ from messaging.admin.blocks import (
     LargeReadOnlyAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    admin_actor,
     any_of,
     change_link,
     search_link,
@@ -19,6 +20,7 @@ from messaging.admin.blocks import (
 from messaging.models import JournalEntry
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
 from orders.services.settings import store_settings_update
+from orders.settings_form import StyleForm
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -138,8 +140,10 @@ class CatalogProductAdmin(ReadOnlyAdmin):
 
 @admin.register(StoreSettings)
 class StoreSettingsAdmin(admin.ModelAdmin):
-    """One row: the list goes straight to it (or to adding it); it cannot be deleted."""
+    """One row: the list goes straight to it (or to adding it); it cannot be deleted. Saving goes through
+    ``store_settings_update``, journaled with the operator, as the dashboard's switch and ``store_style`` do."""
 
+    form = StyleForm
     fields = ("style", "vendor_timeout_seconds", "updated_at")
     readonly_fields = ("updated_at",)
 
@@ -157,5 +161,7 @@ class StoreSettingsAdmin(admin.ModelAdmin):
         return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[current.pk]))
 
     def save_model(self, request, obj, form, change):
-        saved = store_settings_update(style=obj.style, vendor_timeout_seconds=obj.vendor_timeout_seconds)
-        obj.pk = saved.pk
+        saved = store_settings_update(
+            style=obj.style, vendor_timeout_seconds=obj.vendor_timeout_seconds, actor=admin_actor(request)
+        )
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at

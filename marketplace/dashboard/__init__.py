@@ -6,6 +6,6 @@ the project, not a context). Pages: the live stream (journal entries pushed
 over the websocket ``/ws/dashboard/``, see ``consumers`` and ``tail``), the flow
 view of one correlation, the delivery ledger of one message, dead letters and
 controls, health and numbers, the message catalogue and the trade-off panel.
-Every control is a POST through ``messaging.operations.actions`` (or a context's
+Every control is a POST to its one service (``messaging.controls``, or a context's
 service), journaled with ``user:<username>`` as the actor.
 """

@@ -2,7 +2,8 @@
 the dead letters (retry one, the selected ones, or all of a type).
 
 Retrying and replaying are POSTs (CSRF-checked), each needing its own permission (``marketplace.operators``),
-done by ``messaging.operations.actions`` and journaled with ``user:<username>`` as the actor.
+done by ``messaging.controls`` (as in the admin and the commands) and journaled with ``user:<username>`` as the
+actor. The pages' reads still come from messaging's tables.
 """
 
 import json
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace import operators
 from marketplace.dashboard.permissions import control_required
+from messaging import controls
 from messaging.admin.paginator import COUNT_CAP
 from messaging.models import (
     WAITING_STATUSES,
@@ -27,7 +29,6 @@ from messaging.models import (
     Message,
     Subscription,
 )
-from messaging.operations import actions as operations
 
 JOURNAL_SHOWN = 200
 DEAD_LETTERS_SHOWN = 200
@@ -99,7 +100,7 @@ def _plural(count: int, noun: str) -> str:
 @control_required(operators.RETRY)
 def delivery_retry(request, delivery_id: int):
     delivery = get_object_or_404(Delivery, pk=delivery_id)
-    if operations.dead_letters_retry(Delivery.objects.filter(pk=delivery.pk), actor=actor_of(request)):
+    if controls.dead_letters_retry(delivery_ids=[delivery.pk], actor=actor_of(request)):
         messages.success(request, f"Retrying {delivery.handler}: a fresh set of attempts.")
     else:
         messages.warning(request, f"{delivery.handler} is not a dead letter (it is {delivery.status}): not retried.")
@@ -111,7 +112,7 @@ def delivery_retry(request, delivery_id: int):
 @control_required(operators.REPLAY)
 def delivery_replay(request, delivery_id: int):
     delivery = get_object_or_404(Delivery, pk=delivery_id)
-    if operations.delivery_replay(delivery, actor=actor_of(request)):
+    if controls.delivery_replay(delivery_id=delivery.pk, actor=actor_of(request)):
         messages.success(request, f"Replaying {delivery.handler}: it runs again shortly.")
     else:
         messages.warning(request, f"{delivery.handler} has not finished (it is {delivery.status}): it runs anyway.")
@@ -144,18 +145,17 @@ def dead_letters(request):
 @require_POST
 @control_required(operators.RETRY)
 def dead_letters_retry(request):
-    dead = DeadLetter.objects.all()
     if message_type := request.POST.get("type", "").strip():
-        chosen, what = dead.filter(message__type=message_type), f"of type {message_type}"
-    elif one := request.POST.get("one"):
-        chosen, what = dead.filter(pk__in=_ids([one])), "chosen"
+        chosen, what = {"message_type": message_type}, f"of type {message_type}"
+    elif one := _ids([request.POST.get("one", "")]):
+        chosen, what = {"delivery_ids": one}, "chosen"
     else:
         ids = _ids(request.POST.getlist("ids"))
         if not ids:
             messages.error(request, "Select at least one dead letter to retry.")
             return _back(request, "dashboard:dead_letters")
-        chosen, what = dead.filter(pk__in=ids), "selected"
-    retried = operations.dead_letters_retry(chosen, actor=actor_of(request))
+        chosen, what = {"delivery_ids": ids}, "selected"
+    retried = controls.dead_letters_retry(**chosen, actor=actor_of(request))
     if retried:
         messages.success(request, f"Retried {_plural(retried, 'dead letter')} {what}.")
     else:

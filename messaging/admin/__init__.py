@@ -7,7 +7,8 @@ searches on indexes, filters fed by the registry (``paginator``, ``search``,
 ``filters``). ``blocks`` is the public part: the read-only admins, links and
 exact searches the contexts' own admins are built from.
 
-May import: ``messaging.runtime``, ``messaging.operations``, ``messaging.models``.
+May import: ``messaging.controls`` (the services it is a door to), ``messaging.runtime``, ``messaging.operations``,
+``messaging.models``.
 """
 
 from messaging.admin import faults, journal, operating, outbox  # noqa: F401  (each registers its admins)

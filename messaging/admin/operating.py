@@ -1,18 +1,18 @@
 """Operating state in the admin: circuit breakers (read-only) and paused handlers.
 
-Pausing and resuming go through ``messaging.operations.actions`` whichever way the
-operator does it (list actions, or the add/change form), so each is journaled
-with the operator as the actor and a resumed handler's work is woken.
+Pausing and resuming go through ``controls.handler_pause`` and ``handler_resume`` whichever way the
+operator does it (list actions, or the add/change form, whose handler field is the controls' own
+``HandlerPauseForm``), so each is journaled with the operator as the actor and a resumed handler's work
+is woken.
 """
 
 from django import forms
 from django.contrib import admin, messages
 
+from messaging import controls
 from messaging.admin.display import ReadOnlyAdmin, admin_actor
 from messaging.errors import UnknownHandlerError
 from messaging.models import CircuitBreaker, Subscription
-from messaging.operations import actions as operations
-from messaging.runtime.registry import registry
 
 
 @admin.register(CircuitBreaker)
@@ -22,9 +22,7 @@ class CircuitBreakerAdmin(ReadOnlyAdmin):
     ordering = ("context",)
 
 
-class SubscriptionForm(forms.ModelForm):
-    handler = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(registry.handlers)])
-
+class SubscriptionForm(controls.HandlerPauseForm, forms.ModelForm):
     class Meta:
         model = Subscription
         fields = ("handler", "paused")
@@ -72,7 +70,5 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _set_paused(handler_name: str, *, paused: bool, actor: str) -> None:
-        if paused:
-            operations.subscription_pause(handler_name, actor=actor)
-        else:
-            operations.subscription_resume(handler_name, actor=actor)
+        switch = controls.handler_pause if paused else controls.handler_resume
+        switch(handler=handler_name, actor=actor)

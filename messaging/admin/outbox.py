@@ -1,8 +1,10 @@
-"""The outbox in the admin: messages, their deliveries and the dead letters, read-only but for audited retries."""
+"""The outbox in the admin: messages, their deliveries and the dead letters, read-only but for audited retries
+and replays (``controls.dead_letters_retry``, ``controls.delivery_replay``, as on the dashboard)."""
 
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from messaging import controls
 from messaging.admin.display import (
     LargeReadOnlyAdmin,
     ReadOnlyInline,
@@ -16,9 +18,9 @@ from messaging.admin.display import (
 from messaging.admin.filters import ContextFilter, HandlerFilter, MessageTypeFilter
 from messaging.admin.search import any_of, as_int, text_ids, uuid_lookup
 from messaging.models import DeadLetter, Delivery, JournalEntry, Message
-from messaging.operations import actions as operations
 
 RETRY_PERMISSION = "messaging.retry_delivery"
+REPLAY_PERMISSION = "messaging.replay_delivery"
 
 
 class DeliveryInline(ReadOnlyInline):
@@ -81,7 +83,7 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
     search_help_text = "Exact message id (or its first 8+ hex digits), correlation id or delivery id."
     ordering = ("-id",)
     sortable_by = ("id",)
-    actions = ("retry_dead_letters",)
+    actions = ("retry_dead_letters", "replay_deliveries")
     fields = (
         ("message_link", "message_type"),
         ("handler", "context"),
@@ -100,17 +102,34 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
         return any_of(Q(message__in=found.values("id")), Q(pk=number) if number is not None else None)
 
     def has_retry_permission(self, request):
-        # Delivery's own permission (Meta.permissions), for the DeadLetter proxy's list too: the same one the
-        # dashboard's Retry buttons ask for, whichever door the operator uses.
+        # Delivery's own permissions (Meta.permissions), for the DeadLetter proxy's list too: the same ones the
+        # dashboard's Retry and Replay buttons ask for, whichever door the operator uses.
         return request.user.has_perm(RETRY_PERMISSION)
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm(REPLAY_PERMISSION)
 
     @admin.action(description="Retry selected dead letters", permissions=["retry"])
     def retry_dead_letters(self, request, queryset):
-        retried = operations.dead_letters_retry(queryset, actor=admin_actor(request))
+        chosen = list(queryset.values_list("pk", flat=True))
+        retried = controls.dead_letters_retry(delivery_ids=chosen, actor=admin_actor(request))
         if retried:
             self.message_user(request, f"Retried {retried} dead letter{'s' if retried != 1 else ''}.")
         else:
             self.message_user(request, "None of the selected deliveries was a dead letter.", messages.WARNING)
+
+    @admin.action(description="Replay selected deliveries", permissions=["replay"])
+    def replay_deliveries(self, request, queryset):
+        actor = admin_actor(request)
+        chosen = list(queryset.values_list("pk", flat=True))
+        replayed = sum(controls.delivery_replay(delivery_id=pk, actor=actor) for pk in chosen)
+        if replayed:
+            self.message_user(request, f"Replaying {replayed} deliver{'ies' if replayed != 1 else 'y'}.")
+        left = len(chosen) - replayed
+        if left:
+            self.message_user(
+                request, f"{left} had not finished (waiting or running): they run anyway.", messages.WARNING
+            )
 
     @admin.display(description="message type")
     def message_type(self, delivery):

@@ -1,12 +1,11 @@
 """What the operating commands share: the selection options, the operator's name, confirmation, help layout."""
 
-import getpass
-import os
 import sys
 from argparse import RawDescriptionHelpFormatter
 
 from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
 
+from messaging.controls import cli_actor
 from messaging.operations.selection import Selection, SelectionError, selection_build
 
 
@@ -66,10 +65,7 @@ def selection_from_options(options: dict, **fixed) -> Selection:
 
 def operator() -> str:
     """``cli:<os user>``: the journal's actor for what an operator starts from a shell."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        return f"cli:uid-{os.getuid()}"
+    return cli_actor()
 
 
 def interactive() -> bool:

@@ -1,14 +1,27 @@
-"""Operator actions, each audited in the journal: retry dead letters, replay a delivery, pause and resume,
-the fault lab. The admin and the dashboard share them."""
+"""Operator actions, each audited in the journal with who did it, in the transaction of the change: retry dead
+letters, replay a delivery, pause and resume, the fault lab, and any other context's control
+(``control_recorded``). ``messaging.controls`` is their public face; the admin, the dashboard and the
+commands are its doors."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from messaging.models import Delivery, DeliveryStatus, FaultSetting, Step, Subscription
+from messaging.operations.replay import replay_request_build, replay_run
+from messaging.operations.selection import Selection
 from messaging.runtime import journal, wakeup
 from messaging.runtime.registry import registry
 
-FINISHED_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.DEAD)
+
+def dead_letters_chosen(*, delivery_ids=(), message_ids=(), message_type: str = ""):
+    """The dead letters with any of these delivery ids, of any of these messages, or of this type."""
+    if not (delivery_ids or message_ids or message_type):
+        raise ValueError("say which dead letters: delivery ids, message ids or a message type")
+    chosen = Q(pk__in=list(delivery_ids)) | Q(message_id__in=list(message_ids))
+    if message_type:
+        chosen |= Q(message__type=message_type)
+    return Delivery.objects.filter(chosen, status=DeliveryStatus.DEAD)
 
 
 def dead_letters_retry(deliveries, *, actor: str) -> int:
@@ -57,37 +70,22 @@ def _set_paused(handler_name: str, *, paused: bool, actor: str) -> None:
             wakeup.wake_on_commit(wakeup.worker_count())
 
 
-def delivery_replay(delivery: Delivery, *, actor: str) -> bool:
-    """Run a finished delivery (succeeded or dead) again, with a fresh set of attempts.
+def delivery_replay(delivery_id: int, *, actor: str) -> bool:
+    """Run one delivery again with a fresh set of attempts, whether it succeeded or was dead-lettered.
 
-    False, and nothing changed, if the delivery is not finished (it is waiting or
-    running: it will run anyway). The handler runs again in full: handlers are
-    idempotent by contract, so a replay repeats the work without repeating its effect.
+    False, and nothing changed, if there is no such delivery or it is waiting or running (it will run
+    anyway). It goes through the replay of ``replay_messages``, so that it is journaled as that command
+    would journal it: handlers are idempotent by contract, a replay repeats the work, not its effect.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        replayed = Delivery.objects.filter(pk=delivery.pk, status__in=FINISHED_STATUSES).update(
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            available_at=now,
-            finished_at=None,
-            lease_token=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
-        if not replayed:
-            return False
-        delivery.refresh_from_db()
-        journal.append(
-            journal.entry_for(
-                delivery.message, Step.REPLAYED, delivery=delivery, at=now, actor=actor, detail="replayed by hand"
-            )
-        )
-        wakeup.wake_on_commit(1)
-    return True
+    found = Delivery.objects.filter(pk=delivery_id).values_list("message_id", "handler").first()
+    if found is None:
+        return False
+    message_id, handler = found
+    selection = Selection(ids=(message_id,), handlers=(handler,))
+    return replay_run(replay_request_build(selection=selection, actor=actor, force=True)).enqueued == 1
 
 
-def fault_set(context: str, *, unavailable: bool, latency_ms: int, failure_rate: int, actor: str) -> FaultSetting:
+def fault_set(*, context: str, unavailable: bool, latency_ms: int, failure_rate: int, actor: str) -> FaultSetting:
     """Set the fault lab for one context (all healthy values restore it); journaled as a control step.
 
     Raises ``ValidationError`` (nothing changed) for a value outside the model's limits.
@@ -99,10 +97,17 @@ def fault_set(context: str, *, unavailable: bool, latency_ms: int, failure_rate:
         fault.unavailable, fault.latency_ms, fault.failure_rate = unavailable, latency_ms, failure_rate
         fault.full_clean()
         fault.save()
-        journal.record(
-            Step.CONTROL,
-            context=context,
-            actor=actor,
-            detail=f"fault lab: {context} " + (", ".join(fault.describe()) or "healthy"),
+        control_recorded(
+            context=context, actor=actor, detail=f"fault lab: {context} " + (", ".join(fault.describe()) or "healthy")
         )
     return fault
+
+
+def fault_clear(*, context: str, actor: str) -> FaultSetting:
+    """Restore a context: no fault at all."""
+    return fault_set(context=context, unavailable=False, latency_ms=0, failure_rate=0, actor=actor)
+
+
+def control_recorded(*, context: str, actor: str, detail: str) -> None:
+    """Journal an operator's change of operating state, in the caller's transaction (the change's own)."""
+    journal.record(Step.CONTROL, context=context, actor=actor, detail=detail)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from messaging.models import Delivery, DeliveryStatus, Step
 from messaging.operations.replay_targets import BATCH_SIZE, ReplayRequest, Target, replay_count, replay_targets
-from messaging.operations.selection import SelectionError
+from messaging.operations.selection import Selection, SelectionError
 from messaging.runtime import journal, wakeup
 from messaging.runtime.registry import registry
 
@@ -38,6 +38,7 @@ __all__ = [  # what the commands use; the reading side lives in replay_targets
     "Verdict",
     "replay_batch",
     "replay_count",
+    "replay_request_build",
     "replay_request_check",
     "replay_run",
     "replay_targets",
@@ -77,6 +78,37 @@ class Tally:
         self.skipped += other.skipped
         self.failed += other.failed
         self.errors += [reason for reason in other.errors if reason not in self.errors][: 5 - len(self.errors)]
+
+
+def replay_request_build(
+    *,
+    selection: Selection,
+    actor: str,
+    force: bool = False,
+    to_handler: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ReplayRequest:
+    """The checked request (``SelectionError`` if not), whichever door asks for it.
+
+    Each replayed delivery is journaled with the command line that would repeat the replay, so that the
+    dashboard, the admin and ``replay_messages`` leave the same entry for the same delivery.
+    """
+    asked = [
+        "replay_messages",
+        selection.describe(),
+        "--force" if force else "",
+        to_handler and f"--to-handler {to_handler}",
+    ]
+    request = ReplayRequest(
+        selection=selection,
+        actor=actor,
+        command=" ".join(part for part in asked if part),
+        force=force,
+        to_handler=to_handler,
+        batch_size=batch_size,
+    )
+    replay_request_check(request)
+    return request
 
 
 def replay_request_check(request: ReplayRequest) -> None:

@@ -145,7 +145,7 @@ class TestStyleSwitch:
     def test_an_unknown_style_is_refused_and_changes_nothing(self, admin_client, db):
         response = admin_client.post(STYLE, {"style": "carrier-pigeon"})
         assert response.status_code == 400
-        assert "Select a valid choice." in response.content.decode()
+        assert "Choose event or command: carrier-pigeon is not a style." in response.content.decode()
         assert store_settings().style == "event"
         assert not control_steps().exists()
 
@@ -181,7 +181,7 @@ class TestFaultLab:
             ({"failure_rate": "101"}, "The failure rate is a percentage: 0 to 100."),
             ({"failure_rate": "-5"}, "The failure rate is a percentage: 0 to 100."),
             ({"failure_rate": ""}, "Enter the failure rate in percent (0 for none)."),
-            ({"context": "payments"}, "Choose a context that has handlers."),
+            ({"context": "payments"}, "Choose a context that has handlers: payments has none."),
         ],
     )
     def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(self, admin_client, db, changes, error):

@@ -67,7 +67,7 @@ def test_the_context_is_chosen_among_the_contexts_that_have_handlers(admin_clien
         ({"latency_ms": "30001"}, "The latency is at most 30000 ms (30 seconds)."),
         ({"latency_ms": "-5"}, "The latency cannot be negative."),
         ({"latency_ms": "1.5"}, "Enter the latency as a whole number of milliseconds."),
-        ({"context": "payments"}, "Select a valid choice. payments is not one of the available choices."),
+        ({"context": "payments"}, "Choose a context that has handlers: payments has none."),
     ],
     ids=["rate-over-100", "negative-rate", "rate-not-a-number", "latency-over-30s", "negative-latency",
          "latency-not-whole", "unknown-context"],
