@@ -1,4 +1,4 @@
-"""Orders' reads, for the web pages (and anyone else who only looks)."""
+"""Orders' reads, for the web pages, the dashboard (and anyone else who only looks)."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,8 +8,7 @@ from typing import NamedTuple
 from django.db.models import QuerySet
 from django.http import Http404
 
-import messaging
-from messaging.models import Delivery, JournalEntry
+from messaging import selectors as messaging_selectors
 from orders.models import CatalogProduct, Order, OrderVendor
 
 
@@ -55,13 +54,12 @@ def order_for_token(token: str | uuid.UUID) -> Order:
     return order
 
 
-def order_timeline(order: Order) -> QuerySet[JournalEntry]:
+def order_timeline(order: Order) -> QuerySet:
     """Every step of every message of the order (they share its id as correlation id), oldest first.
 
-    By time, then sequence: an attempt's "started" is journaled when the
-    attempt ends, carrying the time it really started.
+    Messaging's journal entries, read through its read side: by time, then sequence.
     """
-    return JournalEntry.objects.filter(correlation_id=str(order.pk)).order_by("at", "seq")
+    return messaging_selectors.conversation_timeline(correlation_id=str(order.pk))
 
 
 def order_vendor_progress(order: Order) -> list[VendorProgress]:
@@ -71,10 +69,8 @@ def order_vendor_progress(order: Order) -> list[VendorProgress]:
 def _progress(vendor: OrderVendor) -> VendorProgress:
     command_status, attempts, error = "", 0, vendor.last_error
     if vendor.command_id is not None:
-        try:
-            outcome = messaging.outcome(vendor.command_id)
-        except Delivery.DoesNotExist:  # purged from the outbox: what the order recorded is all there is
-            outcome = None
+        # None once purged from the outbox: what the order recorded is all there is
+        outcome = messaging_selectors.command_outcome(command_id=vendor.command_id)
         if outcome is not None:
             command_status, attempts = outcome.status, outcome.attempts
             if not outcome.finished:
@@ -90,3 +86,41 @@ def _progress(vendor: OrderVendor) -> VendorProgress:
         last_error=error,
         acknowledged_at=vendor.acknowledged_at,
     )
+
+
+# --- For the dashboard's trade-off panel ---------------------------------------------------------------------
+
+
+def recent_paid_orders(*, style: str, limit: int) -> list[Order]:
+    """The newest ``limit`` orders paid in ``style``, newest payment first.
+
+    Newest by placing, through the order_created index (orders have no index on
+    payment time): an order is paid minutes after it is placed, if at all.
+    """
+    orders = list(
+        Order.objects.filter(style=style, paid_at__isnull=False)
+        .order_by("-created_at")
+        .only("id", "status", "style", "paid_at")[:limit]
+    )
+    return sorted(orders, key=lambda order: order.paid_at, reverse=True)
+
+
+def orders_waiting_since(*, style: str, paid_before: datetime) -> QuerySet[Order]:
+    """Orders of ``style`` paid before ``paid_before`` and still only paid (no vendor notified them all), oldest
+    payment first; counted through the status index."""
+    waiting = Order.objects.filter(status=Order.Status.PAID, style=style, paid_at__lt=paid_before)
+    return waiting.order_by("paid_at").only("id", "paid_at", "status")
+
+
+def vendor_counts(*, order_ids: list[str]) -> dict[str, int]:
+    """How many vendors each of the orders has, by order id (as text)."""
+    counts: dict[str, int] = {}
+    for order_id in OrderVendor.objects.filter(order_id__in=order_ids).values_list("order_id", flat=True):
+        counts[str(order_id)] = counts.get(str(order_id), 0) + 1
+    return counts
+
+
+def vendor_commands(*, order_ids: list[str]) -> list[tuple[uuid.UUID | None, bool]]:
+    """(NotifyVendor command id, whether it failed for good) of every vendor's part in the orders."""
+    rows = OrderVendor.objects.filter(order_id__in=order_ids).values_list("command_id", "status")
+    return [(command, status == OrderVendor.Status.FAILED) for command, status in rows]

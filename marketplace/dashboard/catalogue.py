@@ -1,4 +1,4 @@
-"""The message catalogue, generated from ``messaging.runtime.registry``: never written by hand.
+"""The message catalogue, generated from the registry (``messaging.selectors``): never written by hand.
 
 For each command and event type: kind, owning context, version, payload schema,
 who publishes or sends it, who handles it, and how many were written in the
@@ -24,15 +24,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from marketplace.dashboard.stats import first_seq_since
-from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-from messaging.runtime.outcomes import CommandOutcome
-from messaging.runtime.registry import Handler, registry
+from messaging import selectors
 
 HOUR = timedelta(hours=1)
 NO_ACTOR = "outside a handler"  # written with no actor: a management command, the shell, a test
 SENDER_SAMPLE = 5_000  # newest `sent` journal entries of the hour read for the senders
-RAN_STATUSES = [s for s in DeliveryStatus.values if s != DeliveryStatus.PENDING]
 
 
 @dataclass(frozen=True)
@@ -70,20 +66,9 @@ class Catalogue:
         return [t for t in self.types if t.never_handled]
 
 
-def handlers_of(cls) -> list[Handler]:
-    if cls is CommandOutcome:  # delivered to the reply handler a command names, not subscribed
-        return sorted((h for h in registry.handlers.values() if h.is_reply_handler), key=lambda h: h.name)
-    return sorted(registry.handlers_for(cls), key=lambda h: h.name)
-
-
-def handler_has_run(name: str) -> bool:
-    """One EXISTS on the (status, handler) index: ``status IN (...)`` lets it seek instead of scan."""
-    return Delivery.objects.filter(status__in=RAN_STATUSES, handler=name).exists()
-
-
 def actor_label(actor: str) -> str:
     """A handler's name stands for its context; other actors (web, a command, a user) as they are."""
-    handler = registry.handlers.get(actor)
+    handler = selectors.handler_named(name=actor)
     if handler is not None:
         return handler.context
     return actor or NO_ACTOR
@@ -91,36 +76,26 @@ def actor_label(actor: str) -> str:
 
 def command_senders(since: datetime) -> dict[str, list[str]]:
     """Per command type, who sent it among the newest ``SENDER_SAMPLE`` `sent` entries since ``since``."""
-    first = first_seq_since(since)
+    first = selectors.first_seq_since(moment=since)
     if first is None:
         return {}
-    rows = (
-        JournalEntry.objects.filter(step=Step.SENT, seq__gte=first)
-        .order_by("-seq")
-        .values_list("type", "actor")[:SENDER_SAMPLE]
-    )
     senders: dict[str, set[str]] = {}
-    for message_type, actor in rows:
+    for message_type, actor in selectors.sent_entries(from_seq=first, limit=SENDER_SAMPLE):
         senders.setdefault(message_type, set()).add(actor_label(actor))
     return {name: sorted(labels) for name, labels in senders.items()}
-
-
-def counts_since(since: datetime) -> dict[str, int]:
-    """Messages written since ``since``, per type: one range of the (type, created_at) index per type."""
-    return {
-        name: Message.objects.filter(type=name, created_at__gte=since).count() for name in sorted(registry.messages)
-    }
 
 
 def catalogue(*, now: datetime | None = None) -> Catalogue:
     now = now or timezone.now()
     since = now - HOUR
     senders = command_senders(since)
-    counts = counts_since(since)
-    ran = {name: handler_has_run(name) for name in registry.handlers}
+    message_types = selectors.message_types()
+    counts = selectors.messages_written_since(since=since, types=list(message_types))
+    handlers_by_name = selectors.handlers()
+    ran = {name: selectors.handler_has_run(name=name) for name in handlers_by_name}
     types = []
-    for name, cls in sorted(registry.messages.items()):
-        handlers = handlers_of(cls)
+    for name, cls in message_types.items():
+        handlers = selectors.handlers_of(message_type=cls)
         types.append(
             MessageType(
                 name=name,
@@ -134,5 +109,5 @@ def catalogue(*, now: datetime | None = None) -> Catalogue:
                 last_hour=counts.get(name, 0),
             )
         )
-    never_run = [HandlerRow(h.name, h.context, True) for name, h in sorted(registry.handlers.items()) if not ran[name]]
+    never_run = [HandlerRow(h.name, h.context, True) for name, h in handlers_by_name.items() if not ran[name]]
     return Catalogue(types=types, handlers_never_run=never_run, since=since)

@@ -1,135 +1,26 @@
-"""The causation tree of one correlation: which message caused which, through which handler.
+"""The flow view's reading of one correlation: the causation tree ``messaging.selectors`` builds, and its summary.
 
-A message written while a handler ran names the handled message as its cause
-(``causation_id``) and the handler as the actor of its "published"/"sent"
-journal entry. So each message's children hang under the delivery that wrote
-them: ``OrderPaid`` → its delivery to Vendors' handler → the ``VendorNotified``
-that handler published → Orders' delivery of it, and so on. A message whose
-cause is outside the correlation (a web request) is a root.
-
-Three bounded queries on indexed columns: the messages of the correlation,
-their deliveries, and their journal entries.
+Which message caused which, through which handler, is messaging's to read (``selectors.conversation``);
+the dashboard only puts it in words.
 """
 
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from messaging import selectors
+from messaging.selectors import Conversation, DeliveryStatus
 
-from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
-
-MAX_MESSAGES = 500
-MAX_ENTRIES = 5_000
-WRITTEN_STEPS = (Step.PUBLISHED, Step.SENT)
-
-
-@dataclass
-class DeliveryNode:
-    delivery: Delivery
-    failed_attempts: int = 0  # failed attempts seen in the journal, replays and retries included
-    by_hand: int = 0  # retried or replayed by an operator
-    duration_ms: float | None = None  # of the last successful attempt
-    caused: list["MessageNode"] = field(default_factory=list)
-
-    @property
-    def trouble(self) -> bool:
-        return self.delivery.status in (DeliveryStatus.DEAD, DeliveryStatus.FAILED)
+SUMMARY_ORDER = (
+    DeliveryStatus.SUCCEEDED,
+    DeliveryStatus.PENDING,
+    DeliveryStatus.RUNNING,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.DEAD,
+)
 
 
-@dataclass
-class MessageNode:
-    message: Message
-    written_by: str = ""  # the actor of its published/sent entry: a handler, "web", a command…
-    deliveries: list[DeliveryNode] = field(default_factory=list)
-    caused: list["MessageNode"] = field(default_factory=list)  # caused by it, not traced to one delivery
-
-    @property
-    def trouble(self) -> bool:
-        return any(d.trouble or d.failed_attempts for d in self.deliveries)
-
-
-@dataclass
-class Flow:
-    correlation_id: str
-    roots: list[MessageNode]
-    contexts: list[str]
-    started_at: datetime
-    message_count: int
-    truncated: bool  # more messages than MAX_MESSAGES: the newest are left out
-    counts: Counter  # delivery statuses
-    failed_attempts: int
-
-
-def flow_for(correlation_id: str) -> Flow | None:
+def flow_for(correlation_id: str) -> Conversation | None:
     """The causation tree of ``correlation_id``, or None when no message carries it."""
-    rows = list(Message.objects.filter(correlation_id=correlation_id).order_by("created_at", "id")[: MAX_MESSAGES + 1])
-    if not rows:
-        return None
-    truncated = len(rows) > MAX_MESSAGES
-    rows = rows[:MAX_MESSAGES]
-    nodes = {str(row.id): MessageNode(row) for row in rows}
-    deliveries = _delivery_nodes(nodes)
-    _read_journal(correlation_id, nodes, deliveries)
-    roots = _link(nodes, deliveries)
-    counts = Counter(d.delivery.status for d in deliveries.values())
-    contexts = sorted({row.context for row in rows} | {d.delivery.context for d in deliveries.values()})
-    return Flow(
-        correlation_id=correlation_id,
-        roots=roots,
-        contexts=contexts,
-        started_at=rows[0].created_at,
-        message_count=len(rows),
-        truncated=truncated,
-        counts=counts,
-        failed_attempts=sum(d.failed_attempts for d in deliveries.values()),
-    )
+    return selectors.conversation(correlation_id=correlation_id)
 
 
-def _delivery_nodes(nodes: dict[str, MessageNode]) -> dict[tuple[str, str], DeliveryNode]:
-    deliveries = {}
-    for delivery in Delivery.objects.filter(message_id__in=[n.message.id for n in nodes.values()]).order_by("id"):
-        node = DeliveryNode(delivery)
-        nodes[str(delivery.message_id)].deliveries.append(node)
-        deliveries[(str(delivery.message_id), delivery.handler)] = node
-    return deliveries
-
-
-def _read_journal(correlation_id: str, nodes, deliveries) -> None:
-    entries = JournalEntry.objects.filter(correlation_id=correlation_id).order_by("seq")[:MAX_ENTRIES]
-    for entry in entries.only("message_id", "step", "handler", "actor", "duration_ms"):
-        message_id = str(entry.message_id)
-        if entry.step in WRITTEN_STEPS and message_id in nodes:
-            nodes[message_id].written_by = entry.actor
-        node = deliveries.get((message_id, entry.handler))
-        if node is None:
-            continue
-        if entry.step == Step.FAILED:
-            node.failed_attempts += 1
-        elif entry.step in (Step.RETRIED, Step.REPLAYED):
-            node.by_hand += 1
-        elif entry.step == Step.SUCCEEDED:
-            node.duration_ms = entry.duration_ms
-
-
-def _link(nodes: dict[str, MessageNode], deliveries) -> list[MessageNode]:
-    """Hang each message under the delivery (or, failing that, the message) that caused it.
-
-    A cause must come earlier in creation order, so even a tampered row cannot make a cycle.
-    """
-    roots, earlier = [], set()
-    for key, node in nodes.items():  # in creation order, so children are in order too
-        cause = node.message.causation_id
-        earlier.add(key)
-        if cause not in earlier or cause == key:
-            roots.append(node)
-        elif (by := deliveries.get((cause, node.written_by))) is not None:
-            by.caused.append(node)
-        else:
-            nodes[cause].caused.append(node)
-    return roots
-
-
-def step_counts(flow: Flow) -> list[tuple[str, int]]:
+def step_counts(flow: Conversation) -> list[tuple[str, int]]:
     """Delivery statuses of the flow, in a reading order, for a summary line."""
-    order = [DeliveryStatus.SUCCEEDED, DeliveryStatus.PENDING, DeliveryStatus.RUNNING, DeliveryStatus.FAILED]
-    order.append(DeliveryStatus.DEAD)
-    return [(DeliveryStatus(status).label, flow.counts[status]) for status in order if flow.counts[status]]
+    return [(DeliveryStatus(status).label, flow.counts[status]) for status in SUMMARY_ORDER if flow.counts[status]]

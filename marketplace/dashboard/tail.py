@@ -1,13 +1,13 @@
 """One journal tail per web process: reads new journal entries and fans them out to this process's consumers.
 
-The journal is the source of truth: workers write it from other processes, where no in-memory channel layer
-reaches. The tail polls ``JournalEntry`` for ``seq > last`` every ``DASHBOARD_TAIL_INTERVAL`` seconds (0.2),
-up to ``READ_LIMIT`` rows a read, serialises each batch to JSON once, and ``group_send``s it to a group unique
-to this process. With channels-redis and several web processes each process's tail feeds its own consumers
-only, so no client gets a frame twice. Every read stops at the journal's horizon (``journal_horizon``),
-below which no row can still appear, so reading ``seq > last`` misses no row even though writers commit in any
-order; a frame the layer drops on the way is filled from the database by the consumer, which knows the
-``from_seq`` each frame follows.
+The journal is the source of truth: workers write it from other processes, where no in-memory channel
+layer reaches. The tail polls the journal (``messaging.selectors``) for ``seq > last`` every
+``DASHBOARD_TAIL_INTERVAL`` seconds (0.2), up to ``READ_LIMIT`` rows a read, serialises each batch to JSON
+once, and ``group_send``s it to a group unique to this process. With channels-redis and several web
+processes each process's tail feeds its own consumers only, so no client gets a frame twice. Every read
+stops at the journal's horizon, below which no row can still appear, so reading ``seq > last`` misses no
+row even though writers commit in any order; a frame the layer drops on the way is filled from the
+database by the consumer, which knows the ``from_seq`` each frame follows.
 
 The tail runs while at least one consumer of this process is subscribed: the first starts it, the last stops it.
 """
@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Max
 
 from marketplace.dashboard import protocol
-from messaging.models import JournalEntry
-from messaging.runtime.journal_horizon import journal_horizon
+from messaging import selectors
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +45,15 @@ class Batch:
 # --- Reads (sync: call through database_sync_to_async) ---------------------------------------------------------
 
 
-def journal_last_seq() -> int:
-    """Where a tail starts: the newest row below the horizon (above it, smaller seqs may still appear)."""
-    final = JournalEntry.objects.filter(seq__lte=journal_horizon().safe_seq())
-    return final.aggregate(last=Max("seq"))["last"] or 0
-
-
 def batch_after(seq: int, limit: int) -> Batch:
     """Up to ``limit`` entries with ``seq`` greater than ``seq``, oldest first, up to the horizon."""
-    final = JournalEntry.objects.filter(seq__gt=seq, seq__lte=journal_horizon().safe_seq())
-    rows = list(final.order_by("seq").values(*protocol.ENTRY_FIELDS)[:limit])
+    rows = selectors.journal_after(seq=seq, limit=limit, fields=protocol.ENTRY_FIELDS)
     return Batch(seq, rows[-1]["seq"] if rows else seq, len(rows), protocol.entries_frame(rows))
 
 
 def batch_newest(limit: int) -> Batch:
     """The newest ``limit`` entries up to the horizon, oldest first (``from_seq`` is meaningless here: 0)."""
-    final = JournalEntry.objects.filter(seq__lte=journal_horizon().safe_seq())
-    rows = list(final.order_by("-seq").values(*protocol.ENTRY_FIELDS)[:limit])
-    rows.reverse()
+    rows = selectors.journal_newest(limit=limit, fields=protocol.ENTRY_FIELDS)
     return Batch(0, rows[-1]["seq"] if rows else 0, len(rows), protocol.entries_frame(rows))
 
 
@@ -98,7 +87,7 @@ class JournalTail:
 
     async def _run(self) -> None:
         layer = get_channel_layer()
-        read_last = database_sync_to_async(journal_last_seq)
+        read_last = database_sync_to_async(selectors.journal_last_seq)
         read_batch = database_sync_to_async(batch_after)
         last = None
         errors = 0

@@ -1,7 +1,7 @@
 """The trade-off panel: event style against command style, measured on recent orders.
 
 For the newest ``SAMPLE`` paid orders of each style (``Order.style``; newest
-placed, ``recent_paid_orders`` says why), read from the orders' own rows and
+placed, ``recent_paid_orders`` says why), read through Orders' selectors and
 from the journal by correlation id (an order's messages carry ``str(order.id)``):
 
 - time from payment (``Order.paid_at``) to the first ``vendors.VendorNotified``
@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from marketplace.dashboard.stats import percentile
-from messaging.models import Delivery, JournalEntry, Step
-from messaging.runtime.registry import registry
-from orders.models import Order, OrderVendor
+from messaging import selectors
+from messaging.selectors import Step
+from orders import selectors as orders_selectors
 from vendors.contracts import VendorNotified
 
 SAMPLE = 200
@@ -49,7 +49,7 @@ class StyleNumbers:
     vendors_failed: int = 0  # command style: a NotifyVendor failed for good, Orders cancelled
     commands_troubled: int = 0  # command style: either of the two (a command counted once)
     stuck: int = 0
-    stuck_orders: list[Order] = field(default_factory=list)
+    stuck_orders: list = field(default_factory=list)  # the longest waiting, as Orders' selectors give them
 
     @property
     def first_p50(self) -> float | None:
@@ -79,18 +79,9 @@ class StyleNumbers:
         return [percentile(self.first_ms, max(p, 1)) for p in range(CURVE_POINTS)]
 
 
-def recent_paid_orders(style: str, *, limit: int = SAMPLE) -> list[Order]:
-    """The newest ``limit`` orders paid in ``style``, newest payment first.
-
-    Newest by placing, through the order_created index (orders have no index on
-    payment time): an order is paid minutes after it is placed, if at all.
-    """
-    orders = list(
-        Order.objects.filter(style=style, paid_at__isnull=False)
-        .order_by("-created_at")
-        .only("id", "status", "style", "paid_at")[:limit]
-    )
-    return sorted(orders, key=lambda order: order.paid_at, reverse=True)
+def recent_paid_orders(style: str, *, limit: int = SAMPLE) -> list:
+    """The newest ``limit`` orders paid in ``style``, newest payment first (Orders' rows)."""
+    return orders_selectors.recent_paid_orders(style=style, limit=limit)
 
 
 def style_numbers(style: str, *, now: datetime | None = None) -> StyleNumbers:
@@ -101,32 +92,24 @@ def style_numbers(style: str, *, now: datetime | None = None) -> StyleNumbers:
     _notifications_and_failures(numbers, orders)
     if style == "command":
         _command_outcomes(numbers, orders)
-    stuck = Order.objects.filter(status=Order.Status.PAID, style=style, paid_at__lt=now - STUCK_AFTER)
+    stuck = orders_selectors.orders_waiting_since(style=style, paid_before=now - STUCK_AFTER)
     numbers.stuck = stuck.count()
-    numbers.stuck_orders = list(stuck.order_by("paid_at").only("id", "paid_at", "status")[:STUCK_LISTED])
+    numbers.stuck_orders = list(stuck[:STUCK_LISTED])
     return numbers
 
 
-def _notifications_and_failures(numbers: StyleNumbers, orders: dict[str, Order]) -> None:
+def _notifications_and_failures(numbers: StyleNumbers, orders: dict) -> None:
     if not orders:
         return
-    vendor_counts: dict[str, int] = {}
-    for order_id, _vendor in OrderVendor.objects.filter(order_id__in=list(orders)).values_list("order_id", "id"):
-        vendor_counts[str(order_id)] = vendor_counts.get(str(order_id), 0) + 1
+    vendor_counts = orders_selectors.vendor_counts(order_ids=list(orders))
     notified_at: dict[str, list[datetime]] = {}
     failed_orders = set()
-    # One read of each order's conversation through the (correlation_id, seq) index. The steps are picked
-    # here, not in SQL: with a step condition SQLite prefers the (step, seq) index and reads every order's.
-    entries = JournalEntry.objects.filter(correlation_id__in=list(orders))
-    for correlation, step, message_type, handler, at in entries.values_list(
-        "correlation_id", "step", "type", "handler", "at"
-    ).order_by():
+    for correlation, step, message_type, handler, at in selectors.conversations_steps(correlation_ids=orders):
         if step == Step.PUBLISHED and message_type == VendorNotified.name:
             notified_at.setdefault(correlation, []).append(at)
         elif step == Step.FAILED:
             numbers.failed_attempts += 1
-            known = registry.handlers.get(handler)
-            context = known.context if known else (handler.split(".")[0] or "unknown")
+            context = selectors.handler_context(name=handler) or "unknown"
             numbers.failed_by_context[context] = numbers.failed_by_context.get(context, 0) + 1
             failed_orders.add(correlation)
     numbers.orders_with_failures = len(failed_orders)
@@ -142,20 +125,13 @@ def _notifications_and_failures(numbers: StyleNumbers, orders: dict[str, Order])
     numbers.all_ms.sort()
 
 
-def _command_outcomes(numbers: StyleNumbers, orders: dict[str, Order]) -> None:
+def _command_outcomes(numbers: StyleNumbers, orders: dict) -> None:
     """What Orders can read of its NotifyVendor commands: attempts (outcome) and failures for good."""
-    vendors = list(OrderVendor.objects.filter(order_id__in=list(orders)).values_list("command_id", "status"))
-    command_ids = [command for command, _status in vendors if command is not None]
-    # The rows messaging.outcome() reads, for all the commands at once.
-    retried = set(
-        Delivery.objects.filter(message_id__in=command_ids, attempts__gt=1).values_list("message_id", flat=True)
-    )
-    failed = [status == OrderVendor.Status.FAILED for _command, status in vendors]
-    numbers.vendors_failed = sum(failed)
+    commands = orders_selectors.vendor_commands(order_ids=list(orders))
+    retried = selectors.commands_retried(command_ids=[command for command, _ in commands if command is not None])
+    numbers.vendors_failed = sum(gave_up for _command, gave_up in commands)
     numbers.commands_retried = len(retried)
-    numbers.commands_troubled = sum(
-        1 for (command, _status), gave_up in zip(vendors, failed, strict=True) if gave_up or command in retried
-    )
+    numbers.commands_troubled = sum(1 for command, gave_up in commands if gave_up or command in retried)
 
 
 def _ms(delta: timedelta) -> float:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from marketplace.dashboard.flow import flow_for, step_counts
-from messaging.models import Message
+from messaging import selectors
 from orders.selectors import order_for_token
 
 
@@ -24,7 +24,7 @@ def find(request):
         message_id = uuid.UUID(term)
     except ValueError:
         message_id = None
-    if message_id is not None and Message.objects.filter(pk=message_id).exists():
+    if message_id is not None and selectors.message_exists(message_id=message_id):
         return redirect("dashboard:ledger", message_id=message_id)
     return redirect("dashboard:flow", correlation_id=term)
 

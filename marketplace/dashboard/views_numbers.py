@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from marketplace.dashboard import catalogue as catalogue_module
 from marketplace.dashboard import stats
 from marketplace.dashboard import tradeoffs as tradeoffs_module
+from messaging import selectors
 
 POLL_MS = 2000  # how often the health page polls health.json
 
@@ -32,11 +33,11 @@ def health(request):
         "dashboard/health.html",
         {
             "live": stats.live_numbers(now=now),
-            "queue": stats.queue_depth(now=now),
+            "queue": selectors.queue_depth(now=now),
             "timings": [(t, 100 * t.p50_ms / slowest, 100 * t.p95_ms / slowest) for t in timings],
             "timing_sample": stats.TIMING_SAMPLE,
-            "breakers": stats.breakers(now=now),
-            "paused": stats.paused_subscriptions(),
+            "breakers": selectors.breakers(now=now),
+            "paused": selectors.paused_subscriptions(),
             "poll_ms": POLL_MS,
         },
     )

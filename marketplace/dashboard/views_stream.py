@@ -10,8 +10,8 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from messaging.models import Kind, Step
-from messaging.runtime.registry import registry
+from messaging import selectors
+from messaging.selectors import Kind, Step
 
 ROWS_SHOWN = 500  # the table keeps the newest rows that match the filters; older ones leave the page
 
@@ -25,8 +25,9 @@ class RegistryNames:
 
 def registry_names() -> RegistryNames:
     """Every message type, handler and context the code base declares, sorted."""
-    contexts = {m.context for m in registry.messages.values()} | {h.context for h in registry.handlers.values()}
-    return RegistryNames(types=sorted(registry.messages), handlers=sorted(registry.handlers), contexts=sorted(contexts))
+    return RegistryNames(
+        types=list(selectors.message_types()), handlers=list(selectors.handlers()), contexts=selectors.contexts()
+    )
 
 
 @staff_member_required

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import messaging
 from marketplace.dashboard import stats
+from messaging import selectors
 from messaging.models import (
     BreakerState,
     CircuitBreaker,
@@ -102,7 +103,7 @@ def test_queue_depth_counts_waiting_running_retrying_and_dead_deliveries(run_del
     messaging.publish(Ping(key="p"))
     messaging.send(DoWork(key="later"), delay=60)
     # then
-    depth = stats.queue_depth()
+    depth = selectors.queue_depth()
     assert {name: count.value for name, count in depth.items()} == {
         "waiting": 2,
         "delayed": 1,
@@ -115,9 +116,9 @@ def test_queue_depth_counts_waiting_running_retrying_and_dead_deliveries(run_del
 
 def test_a_count_stops_at_its_cap():
     messaging.publish(Ping(key="a"))
-    count = stats.capped_count(Delivery.objects.filter(status=DeliveryStatus.PENDING), cap=1)
+    count = selectors.capped_count(Delivery.objects.filter(status=DeliveryStatus.PENDING), cap=1)
     assert (count.value, count.capped, str(count)) == (1, True, "1+")
-    assert str(stats.capped_count(Delivery.objects.all(), cap=5)) == "2"
+    assert str(selectors.capped_count(Delivery.objects.all(), cap=5)) == "2"
 
 
 def _attempt(handler: str, step: str, duration_ms: float, *, at: datetime) -> JournalEntry:
@@ -160,7 +161,7 @@ def test_every_context_has_a_breaker_row_closed_unless_it_failed():
     CircuitBreaker.objects.create(
         context="orders", state=BreakerState.OPEN, consecutive_failures=6, open_until=now - timedelta(seconds=1)
     )
-    rows = {row.context: row for row in stats.breakers(now=now)}
+    rows = {row.context: row for row in selectors.breakers(now=now)}
     assert {"orders", "vendors", "messaging", "tests"} <= set(rows)
     assert (rows["vendors"].state, rows["vendors"].consecutive_failures, rows["vendors"].awaiting_probe) == (
         "open",
@@ -175,7 +176,7 @@ def test_paused_subscriptions_are_listed_with_their_context(staff_client):
     operations.subscription_pause("tests.ping_a", actor="user:operator")
     operations.subscription_pause("tests.ping_b", actor="user:operator")
     operations.subscription_resume("tests.ping_b", actor="user:operator")
-    assert [(p.handler, p.context) for p in stats.paused_subscriptions()] == [("tests.ping_a", "tests")]
+    assert [(p.handler, p.context) for p in selectors.paused_subscriptions()] == [("tests.ping_a", "tests")]
     page = staff_client.get("/dashboard/health/").content.decode()
     assert "tests.ping_a" in page
     assert "tests.ping_b" not in page
