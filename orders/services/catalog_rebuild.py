@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 import messaging
-from messaging.operations.history import StoredMessageError, stored_messages
-from messaging.operations.retention import retain
+from messaging.selectors import StoredMessageError, retain, stored_messages
 from orders.models import CatalogProduct
 from orders.services import catalog
 from vendors.contracts import ProductListed, ProductPriceChanged, ProductStockChanged
