@@ -13,11 +13,10 @@ from messaging.admin.blocks import (
     admin_actor,
     any_of,
     change_link,
-    search_link,
+    messaging_search_link,
     truncated,
     uuid_lookup,
 )
-from messaging.models import JournalEntry
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
 from orders.services.settings import store_settings_update
 from orders.settings_form import StyleForm
@@ -83,7 +82,7 @@ class OrderAdmin(LargeReadOnlyAdmin):
 
     @admin.display(description="messages")
     def journal(self, order):
-        return search_link(JournalEntry, str(order.pk), "this order's messages in the journal")
+        return messaging_search_link("JournalEntry", str(order.pk), "this order's messages in the journal")
 
 
 class OrderPartAdmin(LargeReadOnlyAdmin):

@@ -19,11 +19,10 @@ from messaging.admin.blocks import (
     ReadOnlyInline,
     any_of,
     as_int,
+    messaging_search_link,
     pretty_json,
-    search_link,
     uuid_lookup,
 )
-from messaging.models import JournalEntry, Message
 from vendors import services
 from vendors.models import CancelledOrder, Product, Vendor, VendorNotification
 
@@ -131,8 +130,8 @@ class VendorNotificationAdmin(LargeReadOnlyAdmin):
         order_id = str(notification.order_id)
         return format_html(
             "{} · {}",
-            search_link(Message, order_id, "messages"),
-            search_link(JournalEntry, order_id, "journal"),
+            messaging_search_link("Message", order_id, "messages"),
+            messaging_search_link("JournalEntry", order_id, "journal"),
         )
 
 
