@@ -4,8 +4,8 @@ import pytest
 
 import messaging
 from messaging import UnknownHandlerError
+from messaging.controls import handler_pause, handler_resume
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step, Subscription
-from messaging.operations.actions import subscription_pause, subscription_resume
 from tests.testapp.contracts import Ping
 from tests.testapp.models import Effect
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_paused_handlers_deliveries_wait_while_other_subscribers_run(run_deliveries):
-    subscription_pause("tests.ping_a", actor="admin:ops")
+    handler_pause(handler="tests.ping_a", actor="admin:ops")
     messaging.publish(Ping(key="k"))
 
     assert run_deliveries() == 1
@@ -24,12 +24,12 @@ def test_a_paused_handlers_deliveries_wait_while_other_subscribers_run(run_deliv
 
 
 def test_resuming_a_handler_runs_its_waiting_deliveries(run_deliveries, django_capture_on_commit_callbacks):
-    subscription_pause("tests.ping_a", actor="admin:ops")
+    handler_pause(handler="tests.ping_a", actor="admin:ops")
     messaging.publish(Ping(key="k"))
     run_deliveries()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        subscription_resume("tests.ping_a", actor="admin:ops")
+        handler_resume(handler="tests.ping_a", actor="admin:ops")
 
     assert len(callbacks) == 1  # the workers are woken for what waited
     assert run_deliveries() == 1
@@ -38,8 +38,8 @@ def test_resuming_a_handler_runs_its_waiting_deliveries(run_deliveries, django_c
 
 
 def test_pausing_and_resuming_are_journaled_with_who_did_it():
-    subscription_pause("tests.ping_a", actor="admin:ops")
-    subscription_resume("tests.ping_a", actor="admin:other")
+    handler_pause(handler="tests.ping_a", actor="admin:ops")
+    handler_resume(handler="tests.ping_a", actor="admin:other")
 
     entries = JournalEntry.objects.order_by("seq").values_list("step", "handler", "context", "actor")
     assert list(entries) == [
@@ -50,9 +50,9 @@ def test_pausing_and_resuming_are_journaled_with_who_did_it():
 
 def test_pausing_an_unknown_handler_fails_clearly():
     with pytest.raises(UnknownHandlerError, match=re.escape("unknown handler 'tests.no_such_handler'")):
-        subscription_pause("tests.no_such_handler", actor="admin:ops")
+        handler_pause(handler="tests.no_such_handler", actor="admin:ops")
     with pytest.raises(UnknownHandlerError, match=re.escape("unknown handler 'tests.no_such_handler'")):
-        subscription_resume("tests.no_such_handler", actor="admin:ops")
+        handler_resume(handler="tests.no_such_handler", actor="admin:ops")
 
     assert not Subscription.objects.exists()
     assert not JournalEntry.objects.exists()

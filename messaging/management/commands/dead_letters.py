@@ -1,10 +1,12 @@
-"""``manage.py dead_letters``: list dead-lettered deliveries, or show one with its error and traceback."""
+"""``manage.py dead_letters``: list dead-lettered deliveries, show one with its error and traceback, or retry
+some through ``controls.dead_letters_retry`` as the admin and the dashboard do (the same journal entry)."""
 
 import json
 import uuid
 
 from django.core.management.base import CommandError
 
+from messaging import controls
 from messaging.management.options import OperatingCommand, add_selection_arguments, selection_from_options
 from messaging.models import Delivery, DeliveryStatus, JournalEntry
 from messaging.operations.selection import keyset_batches
@@ -18,7 +20,10 @@ first, with the filters of replay_messages; or show one in full with --show.
 
 --show takes a delivery id (the first column of the list) or a message id (all
 of that message's dead letters): the error, the traceback, the payload, and the
-journal of that delivery. Replay them with replay_messages.
+journal of that delivery. --retry takes the same ids (repeat it) and gives
+those dead letters a fresh set of attempts, journaled as "retried by hand"
+with cli:<login> as the actor; an id that is not a dead letter and nothing
+is retried. Replay them with replay_messages.
 
 examples:
   manage.py dead_letters
@@ -26,15 +31,23 @@ examples:
   manage.py dead_letters --type vendors.NotifyVendor --limit 500
   manage.py dead_letters --show 42
   manage.py dead_letters --show 8c4a0f6e-6f0d-4c55-9d47-1f0d1c2b3a4e
+  manage.py dead_letters --retry 42 --retry 8c4a0f6e-6f0d-4c55-9d47-1f0d1c2b3a4e
 """
 
     def add_arguments(self, parser):
         add_selection_arguments(parser, statuses=False, limit_help=f"Show the newest N (default {DEFAULT_LIMIT}).")
         parser.add_argument("--show", metavar="ID", help="One dead letter in full: a delivery id or a message id.")
+        parser.add_argument(
+            "--retry", metavar="ID", action="append", default=[], help="Retry a dead letter (or a message's); repeat."
+        )
 
-    def handle(self, *args, show, **options):
+    def handle(self, *args, show, retry, **options):
+        if show and retry:
+            raise CommandError("--show and --retry: one at a time.")
         if show:
             return self.show(show)
+        if retry:
+            return self.retry(retry)
         limit = options["limit"] if options["limit"] is not None else DEFAULT_LIMIT
         selection = selection_from_options({**options, "limit": limit}, statuses=["dead"])
         rows = (
@@ -53,6 +66,11 @@ examples:
         else:
             self.stdout.write(f"{total} dead letter{'s' if total != 1 else ''}.")
 
+    def retry(self, idents: list[str]) -> None:
+        chosen = [delivery.pk for ident in idents for delivery in _find(ident, option="--retry")]
+        retried = controls.dead_letters_retry(delivery_ids=chosen, actor=controls.cli_actor())
+        self.stdout.write(f"Retried {retried} dead letter{'s' if retried != 1 else ''}.")
+
     def show(self, ident: str) -> None:
         for delivery in _find(ident):
             self.stdout.write("\n".join(_details(delivery)))
@@ -65,26 +83,28 @@ def _row(delivery: Delivery) -> str:
     return f"{delivery.pk:>8}  {when}  {delivery.message.type} -> {delivery.handler}  x{delivery.attempts}  {error}"
 
 
-def _find(ident: str) -> list[Delivery]:
+def _find(ident: str, *, option: str = "--show") -> list[Delivery]:
     deliveries = Delivery.objects.select_related("message")
     if ident.isdigit():
         delivery = deliveries.filter(pk=int(ident)).first()
         if delivery is None:
-            raise CommandError(f"--show {ident}: no such delivery")
+            raise CommandError(f"{option} {ident}: no such delivery")
         if delivery.status != DeliveryStatus.DEAD:
-            raise CommandError(f"--show {ident}: delivery {ident} is not a dead letter (it is {delivery.status})")
+            raise CommandError(f"{option} {ident}: delivery {ident} is not a dead letter (it is {delivery.status})")
         return [delivery]
     try:
         message_id = uuid.UUID(ident)
     except ValueError:
-        raise CommandError(f"--show {ident!r} is neither a delivery id (a number) nor a message id (a UUID)") from None
+        raise CommandError(
+            f"{option} {ident!r} is neither a delivery id (a number) nor a message id (a UUID)"
+        ) from None
     found = list(deliveries.filter(message_id=message_id).order_by("pk"))
     if not found:
-        raise CommandError(f"--show {ident}: no such message")
+        raise CommandError(f"{option} {ident}: no such message")
     dead = [d for d in found if d.status == DeliveryStatus.DEAD]
     if not dead:
         statuses = ", ".join(f"{d.handler} {d.status}" for d in found)
-        raise CommandError(f"--show {ident}: the message has no dead letter ({statuses})")
+        raise CommandError(f"{option} {ident}: the message has no dead letter ({statuses})")
     return dead
 
 

@@ -1,8 +1,10 @@
-"""``manage.py replay_messages``: run stored messages through their handlers again (see ``operations.replay``)."""
+"""``manage.py replay_messages``: run stored messages through their handlers again (see ``operations.replay``),
+through ``controls.deliveries_replay``: the dashboard's and the admin's Replay leave the same journal entry."""
 
 from django.core.management.base import CommandError
 from django.db import reset_queries
 
+from messaging import controls
 from messaging.management.options import (
     OperatingCommand,
     add_selection_arguments,
@@ -17,8 +19,6 @@ from messaging.operations.replay import (
     ReplayRequest,
     Tally,
     replay_count,
-    replay_request_check,
-    replay_run,
     replay_targets,
     verdict,
 )
@@ -124,7 +124,7 @@ examples:
             progress.update(tally.matched, f"enqueued {tally.enqueued}, skipped {tally.skipped}, failed {tally.failed}")
 
         try:
-            tally = replay_run(request, on_batch=show)
+            tally = controls.deliveries_replay(request, on_batch=show)
         finally:
             progress.finish()
         self.stdout.write(
@@ -135,25 +135,14 @@ examples:
 
 
 def replay_request(options: dict) -> ReplayRequest:
-    """The checked request, journaled with the command line that asked for it; ``CommandError`` if wrong."""
-    selection = selection_from_options(options)
-    force, to_handler = options["force"], options["to_handler"]
-    asked = [
-        "replay_messages",
-        selection.describe(),
-        "--force" if force else "",
-        to_handler and f"--to-handler {to_handler}",
-    ]
-    request = ReplayRequest(
-        selection=selection,
-        actor=operator(),
-        command=" ".join(part for part in asked if part),
-        force=force,
-        to_handler=to_handler,
-        batch_size=options["batch_size"],
-    )
+    """The checked request, journaled as the command line that repeats it; ``CommandError`` if wrong."""
     try:
-        replay_request_check(request)
+        return controls.replay_request_build(
+            selection=selection_from_options(options),
+            actor=operator(),
+            force=options["force"],
+            to_handler=options["to_handler"],
+            batch_size=options["batch_size"],
+        )
     except SelectionError as error:
         raise CommandError(str(error)) from None
-    return request

@@ -12,6 +12,7 @@ from time import monotonic, sleep
 
 from django.core.management.base import BaseCommand, CommandError
 
+from messaging import controls
 from messaging.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                 "(make run does both), so the vendors' products reach Orders."
             )
         if style:
-            store_settings_update(style=style)
+            store_settings_update(style=style, actor=controls.cli_actor())
             self.stdout.write(f"Style set to {style}.")
         rng, tally = random.Random(seed), Counter()
         progress = ProgressBar.on_stderr(self, count)
