@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from messaging.models import FaultSetting
+from messaging.models import FaultSetting, JournalEntry, Step
 
 ADD = reverse("admin:messaging_faultsetting_add")
 LIST = reverse("admin:messaging_faultsetting_changelist")
@@ -126,3 +126,24 @@ def test_an_out_of_range_value_in_the_list_is_refused_and_nothing_changes(admin_
     assert errors == [{"failure_rate": ["The failure rate is a percentage: 0 to 100."]}]
     down.refresh_from_db()
     assert (down.unavailable, down.failure_rate) == (True, 0)
+
+
+def test_every_save_is_journaled_with_the_admin_as_the_actor_list_edits_too(admin_client, admin_user):
+    admin_client.post(ADD, add_form(latency_ms="100"))
+    down = FaultSetting.objects.get()
+    admin_client.post(LIST, list_form([down], unavailable=True))
+
+    entries = JournalEntry.objects.filter(step=Step.CONTROL).order_by("seq")
+    assert [(e.context, e.actor, e.detail) for e in entries] == [
+        ("vendors", f"admin:{admin_user.username}", "fault lab: vendors +100 ms"),
+        ("vendors", f"admin:{admin_user.username}", "fault lab: vendors unavailable, +100 ms"),
+    ]
+
+
+def test_a_context_is_restored_by_its_action_not_deleted(admin_client):
+    FaultSetting.objects.create(context="vendors", unavailable=True, latency_ms=300)
+
+    admin_client.post(LIST, {"action": "restore", "_selected_action": ["vendors"]})
+
+    assert not FaultSetting.objects.get().is_active
+    assert admin_client.get(reverse("admin:messaging_faultsetting_delete", args=["vendors"])).status_code == 403

@@ -231,3 +231,13 @@ def test_dead_letters_retry_takes_a_message_id_too(dead_letter, capsys):
 
     assert not DeadLetter.objects.exists()
     assert "Retried 1 dead letter." in capsys.readouterr().out
+
+
+def test_the_admin_refuses_an_unknown_style_in_the_form_s_words_and_changes_nothing(admin_client):
+    url = admin_url("storesettings", "add", app="orders")
+    response = admin_client.post(url, {"style": "pigeon", "vendor_timeout_seconds": "300"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["style"] == ["Choose event or command: pigeon is not a style."]
+    assert store_settings().pk is None
+    assert not JournalEntry.objects.exists()
