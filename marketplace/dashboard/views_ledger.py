@@ -3,55 +3,41 @@ the dead letters (retry one, the selected ones, or all of a type).
 
 Retrying and replaying are POSTs (CSRF-checked), each needing its own permission (``marketplace.operators``),
 done by ``messaging.controls`` (as in the admin and the commands) and journaled with ``user:<username>`` as the
-actor. The pages' reads still come from messaging's tables.
+actor. The pages read through ``messaging.selectors``.
 """
 
 import json
-import uuid
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace import operators
 from marketplace.dashboard.permissions import control_required
-from messaging import controls
-from messaging.admin.paginator import COUNT_CAP
-from messaging.models import (
-    WAITING_STATUSES,
-    DeadLetter,
-    Delivery,
-    DeliveryStatus,
-    JournalEntry,
-    Message,
-    Subscription,
-)
+from messaging import controls, selectors
+from messaging.selectors import WAITING_STATUSES, DeliveryStatus
 
 JOURNAL_SHOWN = 200
 DEAD_LETTERS_SHOWN = 200
+DEAD_LETTERS_COUNTED = 10_000  # the total stops here and reads as a lower bound, as the admin's lists do
 
 
 @staff_member_required
 @require_GET
 def ledger(request, message_id):
-    message = get_object_or_404(Message, pk=message_id)
-    deliveries = list(message.deliveries.order_by("handler"))
-    paused = set(
-        Subscription.objects.filter(handler__in=[d.handler for d in deliveries], paused=True).values_list(
-            "handler", flat=True
-        )
-    )
-    cause = Message.objects.filter(pk=_as_uuid_text(message.causation_id)).only("id", "type").first()
+    found = selectors.message_ledger(message_id=message_id, journal_limit=JOURNAL_SHOWN)
+    if found is None:
+        raise Http404("No such message.")
     context = {
-        "message": message,
-        "rows": [_row(delivery, paused=delivery.handler in paused) for delivery in deliveries],
-        "payload": json.dumps(message.payload, indent=2, sort_keys=True, ensure_ascii=False),
-        "cause": cause,
-        "caused": Message.objects.filter(causation_id=str(message.id)).order_by("created_at")[:50],
-        "journal": JournalEntry.objects.filter(message_id=message.id).order_by("seq")[:JOURNAL_SHOWN],
+        "message": found.message,
+        "rows": [_row(delivery, paused=delivery.handler in found.paused) for delivery in found.deliveries],
+        "payload": json.dumps(found.message.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        "cause": found.cause,
+        "caused": found.caused,
+        "journal": found.journal,
         "journal_shown": JOURNAL_SHOWN,
         "needs": operators.CONTROLS,
     }
@@ -68,12 +54,11 @@ def _row(delivery, *, paused: bool) -> dict:
     }
 
 
-def _as_uuid_text(value: str) -> str | None:
-    """A causation id that may be a message id (anything else matches no message)."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
+def _delivery_or_404(delivery_id: int):
+    delivery = selectors.delivery(delivery_id=delivery_id)
+    if delivery is None:
+        raise Http404("No such delivery.")
+    return delivery
 
 
 def actor_of(request) -> str:
@@ -99,7 +84,7 @@ def _plural(count: int, noun: str) -> str:
 @require_POST
 @control_required(operators.RETRY)
 def delivery_retry(request, delivery_id: int):
-    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    delivery = _delivery_or_404(delivery_id)
     if controls.dead_letters_retry(delivery_ids=[delivery.pk], actor=actor_of(request)):
         messages.success(request, f"Retrying {delivery.handler}: a fresh set of attempts.")
     else:
@@ -111,7 +96,7 @@ def delivery_retry(request, delivery_id: int):
 @require_POST
 @control_required(operators.REPLAY)
 def delivery_replay(request, delivery_id: int):
-    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    delivery = _delivery_or_404(delivery_id)
     if controls.delivery_replay(delivery_id=delivery.pk, actor=actor_of(request)):
         messages.success(request, f"Replaying {delivery.handler}: it runs again shortly.")
     else:
@@ -125,16 +110,12 @@ def delivery_replay(request, delivery_id: int):
 @staff_member_required
 @require_GET
 def dead_letters(request):
-    dead = DeadLetter.objects.all()
-    counted = dead.order_by()[: COUNT_CAP + 1].count()
-    by_type = (
-        dead.order_by().values("message__type").annotate(count=Count("id"), handlers=Count("handler", distinct=True))
-    )
+    dead = selectors.dead_letters(shown=DEAD_LETTERS_SHOWN, cap=DEAD_LETTERS_COUNTED)
     context = {
-        "total": min(counted, COUNT_CAP),
-        "capped": counted > COUNT_CAP,
-        "by_type": sorted(by_type, key=lambda group: (-group["count"], group["message__type"]))[:100],
-        "rows": dead.select_related("message").order_by("-id")[:DEAD_LETTERS_SHOWN],
+        "total": dead.total,
+        "capped": dead.capped,
+        "by_type": dead.by_type,
+        "rows": dead.newest,
         "shown": DEAD_LETTERS_SHOWN,
         "needs": operators.CONTROLS,
     }

@@ -34,6 +34,7 @@ from messaging.selectors.messages import (
     command_outcome,
     commands_retried,
     dead_letters,
+    delivery,
     message_exists,
     message_ledger,
 )
@@ -51,6 +52,7 @@ from messaging.selectors.numbers import (
     processes,
     queue_depth,
     status_snapshot,
+    stored_breakers,
     watchdog_state,
 )
 from messaging.selectors.registry import (
@@ -99,6 +101,7 @@ __all__ = [
     "conversation_timeline",
     "conversations_steps",
     "dead_letters",
+    "delivery",
     "first_seq_since",
     "handler_context",
     "handler_has_run",
@@ -120,6 +123,7 @@ __all__ = [
     "retained",
     "sent_entries",
     "status_snapshot",
+    "stored_breakers",
     "stored_messages",
     "watchdog_state",
 ]

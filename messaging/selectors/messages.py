@@ -61,6 +61,11 @@ def _as_uuid_text(value: str) -> str | None:
         return None
 
 
+def delivery(*, delivery_id: int) -> Delivery | None:
+    """One delivery (its handler, status and message id), or None."""
+    return Delivery.objects.filter(pk=delivery_id).first()
+
+
 def command_outcome(*, command_id: uuid.UUID | str) -> Outcome | None:
     """Where a command stands now; None once it is purged from the outbox (or was never sent)."""
     try:

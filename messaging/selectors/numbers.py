@@ -98,7 +98,7 @@ def handler_has_run(*, name: str) -> bool:
 def breakers(*, now: datetime | None = None) -> list[BreakerRow]:
     """One row per context: a context with no breaker row has never failed, so it is closed."""
     now = now or timezone.now()
-    stored = {b.context: b for b in CircuitBreaker.objects.all()}
+    stored = stored_breakers()
     rows = []
     for context in sorted(set(contexts()) | set(stored)):
         breaker = stored.get(context) or CircuitBreaker(context=context)
@@ -113,6 +113,11 @@ def breakers(*, now: datetime | None = None) -> list[BreakerRow]:
             )
         )
     return rows
+
+
+def stored_breakers() -> dict[str, CircuitBreaker]:
+    """Each context's breaker row, by context: a context without one has never failed (closed)."""
+    return {b.context: b for b in CircuitBreaker.objects.all()}
 
 
 def paused_subscriptions() -> list[PausedRow]:
