@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 import messaging.controls
+import messaging.selectors
 from marketplace import operators
 from marketplace.dashboard.forms import HandlerSwitchForm
 from marketplace.dashboard.permissions import control_required
 from marketplace.dashboard.views_ledger import actor_of
-from messaging.models import CircuitBreaker
 from orders.services.settings import store_settings, store_settings_update
 from orders.settings_form import StyleForm
 
@@ -31,8 +31,8 @@ def _fault_id(context: str) -> str:
     return f"id_fault_{context}_%s"  # one form per context on the page: unique ids, the same field names
 
 
-def _fault_forms(bound) -> list[tuple[str, messaging.controls.FaultForm, CircuitBreaker | None]]:
-    breakers = {b.context: b for b in CircuitBreaker.objects.all()}
+def _fault_forms(bound) -> list[tuple[str, messaging.controls.FaultForm, messaging.selectors.BreakerRow | None]]:
+    breakers = {row.context: row for row in messaging.selectors.breakers()}
     rows = []
     for context, fault in messaging.controls.fault_settings().items():
         if bound is not None and bound.data.get("context") == context:
