@@ -6,6 +6,12 @@
 Both write the message, its deliveries and a journal entry in the caller's
 transaction; django-q2 workers run the deliveries after commit. A service's
 transaction is ``@messaging.atomic_retried``: run again if it loses a deadlock.
+
+This package is the write side of messaging's public face. The rest of it, the only modules contexts and
+the dashboard may import (an import-linter contract in pyproject.toml checks it): ``contracts``, ``errors``,
+``selectors`` (the read side) with ``vocabulary``, ``controls`` (an operator's changes), ``testing``, and the
+building blocks ``admin.blocks`` and ``management.options`` / ``management.progress``. Everything else
+(models, runtime, processes, operations) is private.
 """
 
 from importlib import import_module
