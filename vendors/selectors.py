@@ -33,6 +33,16 @@ def vendors_visible_to(user) -> QuerySet[Vendor]:
     ).order_by("name")
 
 
+def vendor_find(*, slug: str, name: str) -> Vendor | None:
+    """The vendor with this slug or this name (both are unique), or None."""
+    return Vendor.objects.filter(Q(slug=slug) | Q(name=name)).first()
+
+
+def product_names(*, vendor: Vendor) -> set[str]:
+    """The names of the products the vendor has listed."""
+    return set(Product.objects.filter(vendor=vendor).values_list("name", flat=True))
+
+
 def vendor_for_user_or_404(user, slug: str) -> Vendor:
     return get_object_or_404(vendors_visible_to(user), slug=slug)
 

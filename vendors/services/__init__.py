@@ -17,6 +17,7 @@ from vendors.services.products import (
     product_list,
     products_republish,
     vendor_create,
+    vendor_staff_add,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "products_republish",
     "vendor_create",
     "vendor_notify",
+    "vendor_staff_add",
 ]

@@ -25,6 +25,15 @@ def vendor_create(*, name: str, kind: str, slug: str | None = None) -> Vendor:
 
 
 @messaging.atomic_retried
+def vendor_staff_add(*, vendor: Vendor, user) -> bool:
+    """Put a user on the vendor's staff (they see it in the portal); False if they already were."""
+    if vendor.staff.filter(pk=user.pk).exists():
+        return False
+    vendor.staff.add(user)
+    return True
+
+
+@messaging.atomic_retried
 def product_list(*, vendor: Vendor, product_name: str, price, stock: int) -> Product:
     """Put a product on sale: revision 1, announced with ``ProductListed``."""
     product = Product(vendor=vendor, name=product_name.strip(), price=_price(price), stock=stock, revision=1)

@@ -19,12 +19,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
 
 from marketplace import operators
 from marketplace.management.demo_data import VENDORS, DemoVendor
-from vendors import services
-from vendors.models import Product, Vendor
+from vendors import selectors, services
 
 ADMIN_USERNAME = "admin"
 PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"
@@ -44,12 +42,12 @@ class Command(BaseCommand):
                 self.seed_user(vendor.slug, staff_of=vendor)
         self.report()
 
-    def seed_vendor(self, demo: DemoVendor) -> Vendor:
-        vendor = Vendor.objects.filter(Q(slug=demo.slug) | Q(name=demo.name)).first()
+    def seed_vendor(self, demo: DemoVendor):
+        vendor = selectors.vendor_find(slug=demo.slug, name=demo.name)
         if vendor is None:
             vendor = services.vendor_create(name=demo.name, slug=demo.slug, kind=demo.kind)
             self.created.append(f"vendor {vendor.name} ({vendor.kind})")
-        listed = set(Product.objects.filter(vendor=vendor).values_list("name", flat=True))
+        listed = selectors.product_names(vendor=vendor)
         for product in demo.products:
             if product.name not in listed:
                 services.product_list(
@@ -58,7 +56,8 @@ class Command(BaseCommand):
                 self.created.append(f"product {product.name} at {vendor.name}")
         return vendor
 
-    def seed_user(self, username: str, *, staff_of: Vendor | None) -> None:
+    def seed_user(self, username: str, *, staff_of=None) -> None:
+        """The account, on ``staff_of``'s staff when that vendor is given; a superuser otherwise."""
         User = get_user_model()
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -69,8 +68,7 @@ class Command(BaseCommand):
             else:
                 user = User.objects.create_user(username=username, password=password)
                 self.created.append(f"vendor user {username}")
-        if staff_of is not None and not staff_of.staff.filter(pk=user.pk).exists():
-            staff_of.staff.add(user)
+        if staff_of is not None and services.vendor_staff_add(vendor=staff_of, user=user):
             self.created.append(f"{username} on the staff of {staff_of.name}")
 
     def seed_operators(self, username: str) -> None:
