@@ -21,7 +21,7 @@ import time
 from django_q.cluster import Sentinel
 from django_q.signals import post_spawn
 
-from messaging.processes import board
+from messaging.runtime import board
 
 logger = logging.getLogger(__name__)
 

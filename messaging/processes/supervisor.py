@@ -35,10 +35,10 @@ from django import db
 from django.db import transaction
 
 from messaging.models import ProcessKind, ProcessState, Step
-from messaging.processes import board, connections, sweeper
+from messaging.processes import connections, sweeper
 from messaging.processes.cluster import WatchedSentinel
 from messaging.processes.heartbeat import Heartbeat
-from messaging.runtime import journal
+from messaging.runtime import board, journal
 from messaging.runtime.conf import messaging_settings
 
 logger = logging.getLogger(__name__)

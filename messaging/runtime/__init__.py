@@ -1,9 +1,10 @@
 """What runs a message, from the sender's call to its outcome.
 
-Owns the write side (``bus``, ``outbox``, ``journal``, ``signing``, ``limits``), the
-catalogue of message types and their handlers (``registry``, ``decorators``), and
-what a worker does with a due delivery (``claims``, ``worker``, ``pipeline``,
-``failures``, ``breaker``, ``timeouts``, ``wakeup``).
+Owns the write side (``bus``, ``outbox``, ``journal``, ``signing``, ``limits``); the
+registry of message types and their handlers (``registry``, ``decorators``); what a
+worker does with a due delivery (``claims``, ``worker``, ``pipeline``, ``failures``,
+``breaker``, ``timeouts``, ``wakeup``); and the shared-memory ``board`` through
+which a worker hears that its supervised cluster is stopping.
 
 May import: Django, django-q2, ``messaging.models``, ``messaging.contracts``,
 ``messaging.errors``. Never ``operations``, ``admin``, ``processes`` or a context.
