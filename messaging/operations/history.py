@@ -13,7 +13,7 @@ from messaging.contracts import Contract
 from messaging.errors import MessagingError, PermanentError
 from messaging.models import Message
 from messaging.operations.selection import keyset_batches
-from messaging.runtime.worker import _load as load  # the worker's own checks, so that both read a row alike
+from messaging.runtime.pipeline.load import message_load as load  # the worker's own checks: both read a row alike
 
 
 class StoredMessageError(MessagingError):

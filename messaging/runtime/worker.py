@@ -17,7 +17,6 @@ from django.utils import timezone
 from messaging.runtime import board, journal, pipeline, wakeup
 from messaging.runtime.claims import Claim, delivery_claim_batch, due_deliveries, leases_renew, release
 from messaging.runtime.conf import group_commit_seconds, messaging_settings
-from messaging.runtime.pipeline.load import message_load as _load  # noqa: F401  (operations reads rows alike)
 
 
 def run_due_deliveries() -> int:
