@@ -15,7 +15,7 @@ def handler_choices() -> list[tuple[str, str]]:
 
 def handler_contexts() -> list[tuple[str, str]]:
     """The contexts that have handlers: the only ones a fault can apply to."""
-    return [(name, name) for name in sorted({h.context for h in registry.handlers.values()})]
+    return [(name, name) for name in registry.handler_contexts()]
 
 
 class FaultForm(forms.Form):

@@ -35,4 +35,4 @@ def handlers_of(*, message_type: type[Contract]) -> list[Handler]:
 
 def contexts() -> list[str]:
     """Every context that owns a message type or a handler, by name."""
-    return sorted({h.context for h in registry.handlers.values()} | {cls.context for cls in registry.messages.values()})
+    return registry.contexts()
