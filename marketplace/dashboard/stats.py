@@ -2,7 +2,7 @@
 
 Read through ``messaging.selectors``, where every query is bounded or walks an
 index, so the page stays fast with millions of journal rows: rates read one
-window of messages by creation time; queue counts stop at ``COUNT_CAP``;
+window of messages by creation time; queue counts stop at ``QUEUE_COUNT_CAP``;
 handling times read at most the newest ``TIMING_SAMPLE`` succeeded/failed
 entries of the last hour, found from the hour's first ``seq``; breakers and
 subscriptions are a row per context/handler; workers are a heartbeat row per
@@ -16,7 +16,7 @@ from math import ceil
 from django.utils import timezone
 
 from messaging import selectors
-from messaging.selectors import COUNT_CAP, Kind, ProcessKind, ProcessState, Step, queue_depth
+from messaging.selectors import QUEUE_COUNT_CAP, Kind, ProcessKind, ProcessState, Step, queue_depth
 
 RATE_SECONDS = 120  # the live chart's window, one bucket per second
 RATE_SECONDS_MAX = 600
@@ -134,6 +134,6 @@ def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) ->
         "rates": message_rates(now=now, seconds=seconds),
         "queue": {name: count.value for name, count in depth.items()},
         "queue_capped": [name for name, count in depth.items() if count.capped],
-        "cap": COUNT_CAP,
+        "cap": QUEUE_COUNT_CAP,
         **workers(now=now),
     }

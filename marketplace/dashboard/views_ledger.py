@@ -22,7 +22,6 @@ from messaging.selectors import WAITING_STATUSES, DeliveryStatus
 
 JOURNAL_SHOWN = 200
 DEAD_LETTERS_SHOWN = 200
-DEAD_LETTERS_COUNTED = 10_000  # the total stops here and reads as a lower bound, as the admin's lists do
 
 
 @staff_member_required
@@ -110,7 +109,7 @@ def delivery_replay(request, delivery_id: int):
 @staff_member_required
 @require_GET
 def dead_letters(request):
-    dead = selectors.dead_letters(shown=DEAD_LETTERS_SHOWN, cap=DEAD_LETTERS_COUNTED)
+    dead = selectors.dead_letters(shown=DEAD_LETTERS_SHOWN, cap=selectors.LIST_COUNT_CAP)
     context = {
         "total": dead.total,
         "capped": dead.capped,

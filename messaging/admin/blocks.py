@@ -17,7 +17,6 @@ from messaging.admin.display import (
     search_link,
     truncated,
 )
-from messaging.admin.paginator import COUNT_CAP
 from messaging.admin.search import ExactSearchMixin, any_of, as_int, uuid_lookup
 
 
@@ -28,7 +27,6 @@ def messaging_search_link(model_name: str, query: str, text: str | None = None) 
 
 
 __all__ = [
-    "COUNT_CAP",
     "ExactSearchMixin",
     "LargeReadOnlyAdmin",
     "ReadOnlyAdmin",

@@ -2,7 +2,7 @@
 
 Django's admin counts the whole filtered table on every page (``COUNT(*)``),
 which on a million-row journal costs more than the page itself. Here the count
-runs over a ``LIMIT``-ed subquery and stops at ``COUNT_CAP``: the page shows
+runs over a ``LIMIT``-ed subquery and stops at ``LIST_COUNT_CAP``: the page shows
 "10000+" and the operator narrows the list with a search or a filter instead
 of paging further.
 """
@@ -11,13 +11,13 @@ from django.contrib.admin import ShowFacets
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-COUNT_CAP = 10_000
+from messaging.selectors.numbers import LIST_COUNT_CAP
 
 
 class BoundedCountPaginator(Paginator):
     """Counts at most ``cap`` rows: ``SELECT COUNT(*) FROM (... LIMIT cap + 1)``."""
 
-    cap = COUNT_CAP
+    cap = LIST_COUNT_CAP
 
     @cached_property
     def _bounded_count(self) -> int:

@@ -39,7 +39,8 @@ from messaging.selectors.messages import (
     message_ledger,
 )
 from messaging.selectors.numbers import (
-    COUNT_CAP,
+    LIST_COUNT_CAP,
+    QUEUE_COUNT_CAP,
     BreakerRow,
     CappedCount,
     PausedRow,
@@ -74,7 +75,8 @@ from messaging.vocabulary import (
 )
 
 __all__ = [
-    "COUNT_CAP",
+    "LIST_COUNT_CAP",
+    "QUEUE_COUNT_CAP",
     "WAITING_STATUSES",
     "BreakerRow",
     "BreakerState",

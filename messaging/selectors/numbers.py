@@ -16,7 +16,9 @@ from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliverySta
 from messaging.operations import status
 from messaging.selectors.registry import contexts, handler_context
 
-COUNT_CAP = 100_000  # a queue count stops here
+# The two counting limits, each defined once: a count reads "N+" past them, and costs no more than N index entries.
+QUEUE_COUNT_CAP = 100_000  # a queue's depth (the health page, messaging_status)
+LIST_COUNT_CAP = 10_000  # a list's total (the admin's changelists, the dashboard's dead letters)
 RAN_STATUSES = [s for s in DeliveryStatus.values if s != DeliveryStatus.PENDING]
 
 
@@ -46,13 +48,13 @@ class PausedRow:
     since: datetime
 
 
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> CappedCount:
+def capped_count(queryset: QuerySet, cap: int = QUEUE_COUNT_CAP) -> CappedCount:
     """COUNT over at most ``cap`` rows: a huge backlog costs no more than ``cap`` index entries."""
     value = queryset.values("pk")[: cap + 1].count()
     return CappedCount(min(value, cap), value > cap)
 
 
-def queue_depth(*, now: datetime | None = None, cap: int = COUNT_CAP) -> dict[str, CappedCount]:
+def queue_depth(*, now: datetime | None = None, cap: int = QUEUE_COUNT_CAP) -> dict[str, CappedCount]:
     """Deliveries waiting (due), delayed (not due yet: a ``delay``), in progress, retry scheduled, dead.
 
     ``status = x`` is an index-only count on (status, id); the delayed ones are the
