@@ -29,7 +29,7 @@ class Control:
 
 
 FAULT_LAB = Control("messaging.change_faultsetting", "change the fault lab")
-PAUSE = Control("messaging.change_subscription", "pause or resume a handler")
+PAUSE = Control("messaging.change_handlerstate", "pause or resume a handler")
 STYLE = Control("orders.change_storesettings", "switch the style")
 RETRY = Control("messaging.retry_delivery", "retry dead letters")
 REPLAY = Control("messaging.replay_delivery", "replay a delivery")

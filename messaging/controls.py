@@ -18,7 +18,7 @@ import os
 
 from django.db.models import Count
 
-from messaging.models import WAITING_STATUSES, Delivery, FaultSetting, Subscription
+from messaging.models import WAITING_STATUSES, Delivery, FaultSetting, HandlerState
 from messaging.operations import actions
 from messaging.operations.forms import FaultForm, HandlerPauseForm, form_errors, handler_contexts
 from messaging.operations.replay import ReplayRequest, Tally, replay_request_build, replay_run
@@ -95,7 +95,7 @@ def fault_settings() -> dict[str, FaultSetting]:
 
 def handler_switches() -> list[dict]:
     """Every registered handler by context: whether it is paused and how many deliveries wait for it."""
-    paused = set(Subscription.objects.filter(paused=True).values_list("handler", flat=True))
+    paused = set(HandlerState.objects.filter(paused=True).values_list("handler", flat=True))
     waiting = dict(
         Delivery.objects.filter(status__in=WAITING_STATUSES)
         .order_by()

@@ -237,12 +237,15 @@ class FaultSetting(models.Model):
         return parts
 
 
-class Subscription(models.Model):
-    """Operating state of one handler; a paused handler's deliveries wait."""
+class HandlerState(models.Model):
+    """Whether one handler is paused: a paused handler's deliveries wait. No row: running."""
 
     handler = models.CharField(max_length=200, primary_key=True)
     paused = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "handler state"
 
     def __str__(self):
         return f"{self.handler} ({'paused' if self.paused else 'active'})"

@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from messaging import controls
 from messaging.admin.display import ReadOnlyAdmin, admin_actor
 from messaging.errors import UnknownHandlerError
-from messaging.models import CircuitBreaker, Subscription
+from messaging.models import CircuitBreaker, HandlerState
 
 
 @admin.register(CircuitBreaker)
@@ -24,11 +24,11 @@ class CircuitBreakerAdmin(ReadOnlyAdmin):
 
 class SubscriptionForm(controls.HandlerPauseForm, forms.ModelForm):
     class Meta:
-        model = Subscription
+        model = HandlerState
         fields = ("handler", "paused")
 
 
-@admin.register(Subscription)
+@admin.register(HandlerState)
 class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ("handler", "paused", "updated_at")

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from messaging.models import Delivery, DeliveryStatus, FaultSetting, Step, Subscription
+from messaging.models import Delivery, DeliveryStatus, FaultSetting, HandlerState, Step
 from messaging.operations.replay import replay_request_build, replay_run
 from messaging.operations.selection import Selection
 from messaging.runtime import journal, wakeup
@@ -62,7 +62,7 @@ def subscription_resume(handler_name: str, *, actor: str) -> None:
 def _set_paused(handler_name: str, *, paused: bool, actor: str) -> None:
     handler = registry.handler(handler_name)  # an unknown name fails here, clearly
     with transaction.atomic():
-        Subscription.objects.update_or_create(handler=handler.name, defaults={"paused": paused})
+        HandlerState.objects.update_or_create(handler=handler.name, defaults={"paused": paused})
         journal.record(
             Step.PAUSED if paused else Step.RESUMED, handler=handler.name, context=handler.context, actor=actor
         )

@@ -18,8 +18,8 @@ from messaging.models import (
     CircuitBreaker,
     Delivery,
     DeliveryStatus,
+    HandlerState,
     ProcessHeartbeat,
-    Subscription,
     WatchdogState,
 )
 from messaging.processes import sweeper, watchdog
@@ -36,7 +36,7 @@ def status_snapshot(now=None) -> dict:
         "dead_letters": dead_letters_by_type_and_handler(),
         "oldest_waiting": oldest_waiting(now),
         "breakers": breakers(),
-        "paused": sorted(Subscription.objects.filter(paused=True).values_list("handler", flat=True)),
+        "paused": sorted(HandlerState.objects.filter(paused=True).values_list("handler", flat=True)),
         "anomalies": anomalies(now),
         "processes": processes(now),
         "watchdog": watchdog_state(),

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, Subscription
+from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, HandlerState
 from messaging.runtime import breaker, faults, wakeup
 from messaging.runtime.conf import messaging_settings
 from messaging.runtime.registry import registry
@@ -41,7 +41,7 @@ class Claim:
 
 def due_deliveries(now):
     """Waiting deliveries that are due and may run now (a queryset)."""
-    paused = Subscription.objects.filter(paused=True).values("handler")
+    paused = HandlerState.objects.filter(paused=True).values("handler")
     return (
         Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=now)
         .exclude(handler__in=paused)
@@ -59,7 +59,7 @@ def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> l
     """Lease up to ``limit`` due deliveries, oldest first; [] when none is due."""
     now = now or timezone.now()
     limit = limit or messaging_settings().claim_batch
-    paused = set(Subscription.objects.filter(paused=True).values_list("handler", flat=True))
+    paused = set(HandlerState.objects.filter(paused=True).values_list("handler", flat=True))
     breakers = breaker.states()
     blocked = {context for context, b in breakers.items() if b.blocks(now)}
     slow = _slow_context_room(faults.snapshot())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
-from messaging.models import DeadLetter, Delivery, JournalEntry, Message, Subscription
+from messaging.models import DeadLetter, Delivery, HandlerState, JournalEntry, Message
 from messaging.runtime.outcomes import Outcome, outcome
 
 
@@ -39,7 +39,7 @@ def message_ledger(*, message_id: uuid.UUID, journal_limit: int, caused_limit: i
         return None
     deliveries = list(message.deliveries.order_by("handler"))
     paused = set(
-        Subscription.objects.filter(handler__in=[d.handler for d in deliveries], paused=True).values_list(
+        HandlerState.objects.filter(handler__in=[d.handler for d in deliveries], paused=True).values_list(
             "handler", flat=True
         )
     )

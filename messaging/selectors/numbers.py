@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncSecond
 from django.utils import timezone
 
-from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Message, Subscription
+from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, HandlerState, Message
 from messaging.operations import status
 from messaging.selectors.registry import contexts, handler_context
 
@@ -126,7 +126,7 @@ def paused_subscriptions() -> list[PausedRow]:
     """The paused handlers, by name, each with its context and since when."""
     return [
         PausedRow(s.handler, handler_context(name=s.handler), s.updated_at)
-        for s in Subscription.objects.filter(paused=True).order_by("handler")
+        for s in HandlerState.objects.filter(paused=True).order_by("handler")
     ]
 
 

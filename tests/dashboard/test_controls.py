@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 import messaging
-from messaging.models import DeadLetter, Delivery, DeliveryStatus, FaultSetting, JournalEntry, Step, Subscription
+from messaging.models import DeadLetter, Delivery, DeliveryStatus, FaultSetting, HandlerState, JournalEntry, Step
 from orders.services.settings import store_settings
 from tests.testapp.contracts import Doomed, Rejected
 
@@ -99,9 +99,9 @@ class TestDeadLetters:
 class TestSubscriptions:
     def test_pause_then_resume_a_handler(self, admin_client, db, actor):
         admin_client.post(SUBSCRIPTIONS, {"handler": "vendors.notify_vendor", "action": "pause"})
-        assert Subscription.objects.get(handler="vendors.notify_vendor").paused
+        assert HandlerState.objects.get(handler="vendors.notify_vendor").paused
         admin_client.post(SUBSCRIPTIONS, {"handler": "vendors.notify_vendor", "action": "resume"})
-        assert not Subscription.objects.get(handler="vendors.notify_vendor").paused
+        assert not HandlerState.objects.get(handler="vendors.notify_vendor").paused
         steps = JournalEntry.objects.filter(handler="vendors.notify_vendor").order_by("seq")
         assert [(e.step, e.actor) for e in steps] == [(Step.PAUSED, actor), (Step.RESUMED, actor)]
 
@@ -124,7 +124,7 @@ class TestSubscriptions:
         response = admin_client.post(SUBSCRIPTIONS, data)
         assert response.status_code == 400
         assert error in response.content.decode()
-        assert not Subscription.objects.exists()
+        assert not HandlerState.objects.exists()
         assert not JournalEntry.objects.exists()
 
 
@@ -212,7 +212,7 @@ class TestEveryControl:
         client.force_login(admin_user)
         assert client.post(url, data).status_code == 403
         assert not JournalEntry.objects.exists()
-        assert not Subscription.objects.exists() and not FaultSetting.objects.exists()
+        assert not HandlerState.objects.exists() and not FaultSetting.objects.exists()
 
     @pytest.mark.parametrize(("url", "data"), CONTROL_POSTS, ids=["style", "subscription", "fault", "dead-letters"])
     def test_is_for_staff_only(self, client, db, url, data):

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 import messaging
 from marketplace import operators
-from messaging.models import Delivery, FaultSetting, JournalEntry, Subscription
+from messaging.models import Delivery, FaultSetting, HandlerState, JournalEntry
 from orders.services.settings import store_settings
 from tests.testapp.contracts import Chain, Rejected
 
@@ -65,7 +65,7 @@ CASES = {
         operators.PAUSE,
         lambda d: reverse("dashboard:subscription_switch"),
         lambda d: {"handler": "tests.ping_a", "action": "pause"},
-        lambda d: list(Subscription.objects.values_list("handler", "paused")),
+        lambda d: list(HandlerState.objects.values_list("handler", "paused")),
     ),
     "style": Case(
         operators.STYLE,
@@ -142,7 +142,7 @@ def test_each_permission_opens_its_own_control_only(client, staff, deliveries):
     assert client.post(reverse("dashboard:style_switch"), {"style": "command"}).status_code == 302
     assert client.post(reverse("dashboard:subscription_switch"), CASES["pause"].data(deliveries)).status_code == 403
     assert store_settings().style == "command"
-    assert not Subscription.objects.exists()
+    assert not HandlerState.objects.exists()
 
 
 def test_a_refusal_comes_before_the_input_is_read(client, staff):

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from marketplace.dashboard import tradeoffs
-from messaging.models import FaultSetting, JournalEntry, Step, Subscription
+from messaging.models import FaultSetting, HandlerState, JournalEntry, Step
 from messaging.runtime.registry import registry
 from orders.models import Order, OrderVendor, Payment
 from orders.services.lifecycle import order_notify_outcome
@@ -45,7 +45,7 @@ def shop(run_deliveries):
 def vendors_paused():
     """Vendors' handlers hold their deliveries: no vendor hears of a paid order."""
     names = [h.name for h in registry.handlers.values() if h.context == "vendors"]
-    Subscription.objects.bulk_create([Subscription(handler=name, paused=True) for name in names])
+    HandlerState.objects.bulk_create([HandlerState(handler=name, paused=True) for name in names])
 
 
 def pay(shop, style: str, *, products=("apples", "kettle")) -> Order:

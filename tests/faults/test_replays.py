@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import messaging
-from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step, Subscription
+from messaging.models import Delivery, DeliveryStatus, HandlerState, JournalEntry, Step
 from tests.faults import ledger
 from tests.faults.scenario import judge
 from tests.processes import ManagedProcess
@@ -17,14 +17,14 @@ DEAD_LETTERS = 300
 
 
 def test_15_two_replays_of_the_same_dead_letters_at_once(stack, shop, report, tmp_path):
-    Subscription.objects.create(handler="tests.positive", paused=True)
+    HandlerState.objects.create(handler="tests.positive", paused=True)
     with transaction.atomic():
         for number in range(1, DEAD_LETTERS + 1):
             messaging.publish(Positive(number=number))
     Delivery.objects.filter(handler="tests.positive").update(
         status=DeliveryStatus.DEAD, attempts=5, last_error="ConnectionError: outage", finished_at=timezone.now()
     )
-    Subscription.objects.filter(handler="tests.positive").update(paused=False)
+    HandlerState.objects.filter(handler="tests.positive").update(paused=False)
 
     command = ("replay_messages", "--status", "dead", "--type", "tests.Positive", "--yes")
     replays = [ManagedProcess(*command, log=tmp_path / f"replay-{n}.log") for n in range(2)]

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import messaging
-from messaging.models import Delivery, DeliveryStatus, Message, Subscription
+from messaging.models import Delivery, DeliveryStatus, HandlerState, Message
 from messaging.runtime import signing
 from tests.faults import ledger
 from tests.faults.scenario import judge, start_load
@@ -32,7 +32,7 @@ def resign(row: Message) -> None:
 
 def test_14_tampered_rows(stack, shop, report):
     load = start_load(stack, shop, rate=2.0)
-    Subscription.objects.create(handler="tests.positive", paused=True)
+    HandlerState.objects.create(handler="tests.positive", paused=True)
 
     unsigned = held_back(1)
     Message.objects.filter(pk=unsigned.pk).update(payload={"number": 1000})  # edited, not re-signed
@@ -50,7 +50,7 @@ def test_14_tampered_rows(stack, shop, report):
     with pytest.raises(IntegrityError), transaction.atomic():
         Delivery.objects.filter(message=bad_status).update(status="on_hold")
 
-    Subscription.objects.filter(handler="tests.positive").update(paused=False)
+    HandlerState.objects.filter(handler="tests.positive").update(paused=False)
     wait_until(lambda: not ledger.due_work().filter(handler="tests.positive").exists(), timeout=60,
                message="the tampered deliveries to be settled")  # fmt: skip
 

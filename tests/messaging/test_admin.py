@@ -16,16 +16,16 @@ from messaging.models import (
     DeadLetter,
     Delivery,
     DeliveryStatus,
+    HandlerState,
     JournalEntry,
     Message,
     Step,
-    Subscription,
 )
 from messaging.operations import actions as operations
 from tests.testapp.contracts import Doomed, Ping, Rejected
 
 LARGE_TABLES = [Message, Delivery, DeadLetter, JournalEntry]
-ALL_MODELS = [*LARGE_TABLES, CircuitBreaker, Subscription]
+ALL_MODELS = [*LARGE_TABLES, CircuitBreaker, HandlerState]
 
 
 def changelist(model) -> str:
@@ -226,16 +226,16 @@ def test_message_change_page_offers_no_save_or_delete(admin_client, outbox):
 
 
 def test_subscription_actions_pause_and_resume_through_the_journal(admin_client, outbox, admin_user):
-    subscription = Subscription.objects.get(handler="tests.ping_a")
+    subscription = HandlerState.objects.get(handler="tests.ping_a")
 
-    admin_client.post(changelist(Subscription), {"action": "resume", "_selected_action": [subscription.pk]})
+    admin_client.post(changelist(HandlerState), {"action": "resume", "_selected_action": [subscription.pk]})
 
     subscription.refresh_from_db()
     assert subscription.paused is False
     resumed = JournalEntry.objects.get(step=Step.RESUMED)
     assert (resumed.handler, resumed.actor) == ("tests.ping_a", f"admin:{admin_user.username}")
 
-    admin_client.post(changelist(Subscription), {"action": "pause", "_selected_action": [subscription.pk]})
+    admin_client.post(changelist(HandlerState), {"action": "pause", "_selected_action": [subscription.pk]})
 
     subscription.refresh_from_db()
     assert subscription.paused is True
@@ -244,21 +244,21 @@ def test_subscription_actions_pause_and_resume_through_the_journal(admin_client,
 
 def test_pausing_a_handler_from_the_add_form_is_journaled(admin_client, outbox, admin_user):
     response = admin_client.post(
-        reverse("admin:messaging_subscription_add"), {"handler": "tests.positive", "paused": "on"}
+        reverse("admin:messaging_handlerstate_add"), {"handler": "tests.positive", "paused": "on"}
     )
 
     assert response.status_code == 302
-    assert Subscription.objects.get(handler="tests.positive").paused is True
+    assert HandlerState.objects.get(handler="tests.positive").paused is True
     entry = JournalEntry.objects.filter(step=Step.PAUSED, handler="tests.positive").get()
     assert entry.actor == f"admin:{admin_user.username}"
 
 
 def test_add_form_offers_only_registered_handlers(admin_client, outbox):
-    response = admin_client.post(reverse("admin:messaging_subscription_add"), {"handler": "tests.nobody"})
+    response = admin_client.post(reverse("admin:messaging_handlerstate_add"), {"handler": "tests.nobody"})
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["handler"]
-    assert not Subscription.objects.filter(handler="tests.nobody").exists()
+    assert not HandlerState.objects.filter(handler="tests.nobody").exists()
 
 
 CHANGELISTS = [

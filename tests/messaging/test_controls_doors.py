@@ -10,7 +10,7 @@ from django.urls import reverse
 
 import messaging
 from messaging import controls
-from messaging.models import DeadLetter, Delivery, DeliveryStatus, FaultSetting, JournalEntry, Step, Subscription
+from messaging.models import DeadLetter, Delivery, DeliveryStatus, FaultSetting, HandlerState, JournalEntry, Step
 from orders.services.settings import store_settings
 from tests.testapp.contracts import Ping, Rejected
 
@@ -100,7 +100,7 @@ def test_restoring_a_context_is_journaled_alike_at_every_door(admin_client, admi
 @pytest.mark.parametrize("door", DOORS)
 def test_pausing_a_handler_is_journaled_alike_at_every_door(admin_client, admin_user, door):
     if door == "admin":
-        admin_client.post(admin_url("subscription", "add"), {"handler": "tests.ping_a", "paused": "on"})
+        admin_client.post(admin_url("handlerstate", "add"), {"handler": "tests.ping_a", "paused": "on"})
     elif door == "dashboard":
         admin_client.post(reverse("dashboard:subscription_switch"), {"handler": "tests.ping_a", "action": "pause"})
     else:
@@ -113,7 +113,7 @@ def test_pausing_a_handler_is_journaled_alike_at_every_door(admin_client, admin_
 def test_resuming_a_handler_is_journaled_alike_at_every_door(admin_client, admin_user, door):
     controls.handler_pause(handler="tests.ping_a", actor="setup")
     if door == "admin":
-        admin_client.post(admin_url("subscription"), {"action": "resume", "_selected_action": ["tests.ping_a"]})
+        admin_client.post(admin_url("handlerstate"), {"action": "resume", "_selected_action": ["tests.ping_a"]})
     elif door == "dashboard":
         admin_client.post(reverse("dashboard:subscription_switch"), {"handler": "tests.ping_a", "action": "resume"})
     else:
@@ -196,7 +196,7 @@ def test_an_unknown_handler_is_refused_and_nothing_changes(command):
     with pytest.raises(CommandError, match=re.escape("handler: No handler tests.nobody.")):
         call_command(command, "tests.ping_a", "tests.nobody")
 
-    assert not Subscription.objects.exists()
+    assert not HandlerState.objects.exists()
     assert not JournalEntry.objects.exists()
 
 

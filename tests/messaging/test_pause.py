@@ -5,7 +5,7 @@ import pytest
 import messaging
 from messaging import UnknownHandlerError
 from messaging.controls import handler_pause, handler_resume
-from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step, Subscription
+from messaging.models import Delivery, DeliveryStatus, HandlerState, JournalEntry, Step
 from tests.testapp.contracts import Ping
 from tests.testapp.models import Effect
 
@@ -34,7 +34,7 @@ def test_resuming_a_handler_runs_its_waiting_deliveries(run_deliveries, django_c
     assert len(callbacks) == 1  # the workers are woken for what waited
     assert run_deliveries() == 1
     assert Delivery.objects.get(handler="tests.ping_a").status == DeliveryStatus.SUCCEEDED
-    assert Subscription.objects.get(handler="tests.ping_a").paused is False
+    assert HandlerState.objects.get(handler="tests.ping_a").paused is False
 
 
 def test_pausing_and_resuming_are_journaled_with_who_did_it():
@@ -54,5 +54,5 @@ def test_pausing_an_unknown_handler_fails_clearly():
     with pytest.raises(UnknownHandlerError, match=re.escape("unknown handler 'tests.no_such_handler'")):
         handler_resume(handler="tests.no_such_handler", actor="admin:ops")
 
-    assert not Subscription.objects.exists()
+    assert not HandlerState.objects.exists()
     assert not JournalEntry.objects.exists()

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 import messaging
-from messaging.models import BreakerState, CircuitBreaker, Delivery, Subscription
+from messaging.models import BreakerState, CircuitBreaker, Delivery, HandlerState
 from tests.messaging.replay_helpers import dead_lettered, run_command
 from tests.processes import wait_until
 from tests.testapp.contracts import Ping, Positive
@@ -25,7 +25,7 @@ def busy_messaging(db, run_deliveries):
     CircuitBreaker.objects.create(
         context="vendors", state=BreakerState.OPEN, consecutive_failures=5, open_until=timezone.now()
     )
-    Subscription.objects.create(handler="tests.ping_a", paused=True)
+    HandlerState.objects.create(handler="tests.ping_a", paused=True)
     return waiting
 
 

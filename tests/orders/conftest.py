@@ -1,6 +1,6 @@
 import pytest
 
-from messaging.models import Subscription
+from messaging.models import HandlerState
 from messaging.runtime.registry import registry
 
 
@@ -8,5 +8,5 @@ from messaging.runtime.registry import registry
 def vendors_paused(db):
     """Vendors' handlers hold their deliveries: a test plays the vendors' part by publishing their events."""
     names = [h.name for h in registry.handlers.values() if h.context == "vendors"]
-    Subscription.objects.bulk_create([Subscription(handler=name, paused=True) for name in names])
+    HandlerState.objects.bulk_create([HandlerState(handler=name, paused=True) for name in names])
     return names

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 import messaging
-from messaging.models import Delivery, DeliveryStatus, FaultSetting, Message, Subscription
+from messaging.models import Delivery, DeliveryStatus, FaultSetting, HandlerState, Message
 from messaging.runtime.registry import registry
 from orders.contracts import OrderCancelled, OrderPaid, PaidLine
 from tests.vendors.factories import ProductFactory, VendorFactory
@@ -179,8 +179,8 @@ def test_order_cancelled_releases_the_stock_of_every_vendor(two_vendors, run_del
 
 def test_a_paid_order_waits_out_a_vendors_outage_and_is_notified_once_after_it(two_vendors, run_deliveries):
     # Orders' subscribers would fail on orders this test never placed: out of the way.
-    Subscription.objects.bulk_create(
-        Subscription(handler=h, paused=True) for h in registry.handlers if h.startswith("orders.")
+    HandlerState.objects.bulk_create(
+        HandlerState(handler=h, paused=True) for h in registry.handlers if h.startswith("orders.")
     )
     FaultSetting.objects.create(context="vendors", unavailable=True)
     event = order_paid(two_vendors, style="event")
