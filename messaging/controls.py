@@ -52,12 +52,12 @@ control_recorded = actions.control_recorded
 
 def handler_pause(*, handler: str, actor: str) -> None:
     """Its deliveries wait until it is resumed; ``UnknownHandlerError`` for a name nobody registered."""
-    actions.subscription_pause(handler, actor=actor)
+    actions.handler_pause(handler, actor=actor)
 
 
 def handler_resume(*, handler: str, actor: str) -> None:
     """Its waiting deliveries run, the workers woken on commit."""
-    actions.subscription_resume(handler, actor=actor)
+    actions.handler_resume(handler, actor=actor)
 
 
 def dead_letters_retry(*, actor: str, delivery_ids=(), message_ids=(), message_type: str = "") -> int:

@@ -37,7 +37,7 @@ def health(request):
             "timings": [(t, 100 * t.p50_ms / slowest, 100 * t.p95_ms / slowest) for t in timings],
             "timing_sample": stats.TIMING_SAMPLE,
             "breakers": selectors.breakers(now=now),
-            "paused": selectors.paused_subscriptions(),
+            "paused": selectors.paused_handlers(),
             "poll_ms": POLL_MS,
         },
     )

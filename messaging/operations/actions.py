@@ -51,11 +51,11 @@ def dead_letters_retry(deliveries, *, actor: str) -> int:
     return retried
 
 
-def subscription_pause(handler_name: str, *, actor: str) -> None:
+def handler_pause(handler_name: str, *, actor: str) -> None:
     _set_paused(handler_name, paused=True, actor=actor)
 
 
-def subscription_resume(handler_name: str, *, actor: str) -> None:
+def handler_resume(handler_name: str, *, actor: str) -> None:
     _set_paused(handler_name, paused=False, actor=actor)
 
 

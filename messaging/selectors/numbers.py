@@ -122,7 +122,7 @@ def stored_breakers() -> dict[str, CircuitBreaker]:
     return {b.context: b for b in CircuitBreaker.objects.all()}
 
 
-def paused_subscriptions() -> list[PausedRow]:
+def paused_handlers() -> list[PausedRow]:
     """The paused handlers, by name, each with its context and since when."""
     return [
         PausedRow(s.handler, handler_context(name=s.handler), s.updated_at)

@@ -172,11 +172,11 @@ def test_every_context_has_a_breaker_row_closed_unless_it_failed():
     assert (rows["tests"].state, rows["tests"].state_label) == ("closed", "Closed")
 
 
-def test_paused_subscriptions_are_listed_with_their_context(staff_client):
-    operations.subscription_pause("tests.ping_a", actor="user:operator")
-    operations.subscription_pause("tests.ping_b", actor="user:operator")
-    operations.subscription_resume("tests.ping_b", actor="user:operator")
-    assert [(p.handler, p.context) for p in selectors.paused_subscriptions()] == [("tests.ping_a", "tests")]
+def test_paused_handlers_are_listed_with_their_context(staff_client):
+    operations.handler_pause("tests.ping_a", actor="user:operator")
+    operations.handler_pause("tests.ping_b", actor="user:operator")
+    operations.handler_resume("tests.ping_b", actor="user:operator")
+    assert [(p.handler, p.context) for p in selectors.paused_handlers()] == [("tests.ping_a", "tests")]
     page = staff_client.get("/dashboard/health/").content.decode()
     assert "tests.ping_a" in page
     assert "tests.ping_b" not in page

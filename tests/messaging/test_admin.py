@@ -43,7 +43,7 @@ def outbox(db, run_deliveries):
     rejected = messaging.publish(Rejected(key="refused"))
     doomed = messaging.publish(Doomed(key="failing"))
     run_deliveries()
-    operations.subscription_pause("tests.ping_a", actor="setup")
+    operations.handler_pause("tests.ping_a", actor="setup")
     return {
         "ping": Message.objects.get(pk=ping),
         "rejected": Message.objects.get(pk=rejected),
