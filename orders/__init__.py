@@ -1,8 +1,8 @@
-"""Order Management: the catalogue read model, orders, their payment and their lifecycle.
+"""Order Management: the catalog read model, orders, their payment and their lifecycle.
 
 Publishes ``orders.OrderPaid`` (in both styles) and ``orders.OrderCancelled``;
 sends ``vendors.NotifyVendor`` in command style and ``orders.CheckVendorResponses``
-to itself, delayed. Listens to Vendors' catalogue events and to their answers
+to itself, delayed. Listens to Vendors' catalog events and to their answers
 (``VendorNotified``, ``VendorAccepted``, ``OrderPrepared``, ``StockUnavailable``).
 Talks to Vendors only through ``messaging`` and ``vendors.contracts``.
 """

@@ -1,5 +1,5 @@
 """Orders in the admin: the history is read-only (orders, lines, vendors' parts, payments,
-the catalogue read model); the one thing staff edit is the store's settings (the style)."""
+the catalog read model); the one thing staff edit is the store's settings (the style)."""
 
 from django.contrib import admin
 from django.db.models import Q
@@ -130,7 +130,7 @@ class PaymentAdmin(OrderPartAdmin):
 
 @admin.register(CatalogProduct)
 class CatalogProductAdmin(ReadOnlyAdmin):
-    """Orders' copy of the vendors' catalogue: written only by their events."""
+    """Orders' copy of the vendors' products: written only by their events."""
 
     list_display = ("name", "vendor_name", "price", "stock", "revision", "updated_at", "product_id")
     search_fields = ("name", "vendor_name")

@@ -6,7 +6,7 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
-        # The catalogue is rebuilt from Vendors' stored product events: purge_messages must keep them.
+        # The catalog is rebuilt from Vendors' stored product events: purge_messages must keep them.
         from orders.services.catalog_rebuild import catalog_events_retain
 
         catalog_events_retain()

@@ -15,9 +15,9 @@ _POSTED_PRODUCT = re.compile(rf"^{QUANTITY_PREFIX}(\d{{1,9}})$")
 
 
 class OrderForm(forms.Form):
-    """Customer details plus one quantity (blank = 0) and one expected price per catalogue product.
+    """Customer details plus one quantity (blank = 0) and one expected price per catalog product.
 
-    A posted product that is no longer in the catalogue gets a quantity field too, so
+    A posted product that is no longer in the catalog gets a quantity field too, so
     its line reaches ``order_place`` and is rejected there with a clear message.
     """
 
@@ -85,7 +85,7 @@ class OrderForm(forms.Form):
         return prices
 
     def vendor_rows(self):
-        """[(vendor name, [(product, quantity field), ...]), ...] in catalogue order, for the template."""
+        """[(vendor name, [(product, quantity field), ...]), ...] in catalog order, for the template."""
         rows = [(product, self[f"{QUANTITY_PREFIX}{product.product_id}"]) for product in self.products]
         by_vendor = groupby(rows, key=lambda row: (row[0].vendor_id, row[0].vendor_name))
         return [(vendor_name, list(vendor_rows)) for (_, vendor_name), vendor_rows in by_vendor]

@@ -1,7 +1,7 @@
 """Orders' handlers: thin, they call a service.
 
 Vendors' answers drive the order's lifecycle (``services.lifecycle``); the
-catalogue events keep Orders' read model; OrderPaid also sends the receipt.
+catalog events keep Orders' read model; OrderPaid also sends the receipt.
 A message about an order that does not exist cannot succeed by retrying: it is
 dead-lettered at once (``PermanentError``), for an operator to look at.
 """

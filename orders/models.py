@@ -5,7 +5,7 @@ from django.db import models
 
 
 class CatalogProduct(models.Model):
-    """Orders' own read model of the vendors' catalogue, fed only by vendor events."""
+    """Orders' own read model of the vendors' products, fed only by vendor events."""
 
     product_id = models.PositiveIntegerField(primary_key=True, help_text="The vendor context's product id.")
     vendor_id = models.PositiveIntegerField()

@@ -34,7 +34,7 @@ class VendorProgress:
 
 
 def catalog_by_vendor() -> list[VendorProducts]:
-    """The catalogue, grouped by vendor (vendors and products by name), out-of-stock products included."""
+    """The catalog, grouped by vendor (vendors and products by name), out-of-stock products included."""
     groups: dict[int, VendorProducts] = {}
     for product in CatalogProduct.objects.order_by("vendor_name", "vendor_id", "name"):
         group = groups.setdefault(product.vendor_id, VendorProducts(product.vendor_id, product.vendor_name, []))

@@ -23,7 +23,7 @@ TEST_CARDS_SHOWN = [(" ".join(number[i : i + 4] for i in range(0, 16, 4)), does)
 
 
 def _catalog_products():
-    """The catalogue as one list, in the selector's vendor order (the form groups it again)."""
+    """The catalog as one list, in the selector's vendor order (the form groups it again)."""
     return [product for group in selectors.catalog_by_vendor() for product in group.products]
 
 

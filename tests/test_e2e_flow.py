@@ -1,6 +1,6 @@
 """A paid order from placing to "prepared", against a real qcluster and sweeper, in both styles; and the fault lab.
 
-The vendors' catalogue reaches Orders by events, the customer places and pays
+The vendors' products reaches Orders by events, the customer places and pays
 through Orders' services, vendor staff accept and prepare through Vendors'
 services, and every step in between is a message the cluster delivers.
 Timings: tests/settings.py (breaker cool-down 2 s) and Vendors' own retry
@@ -32,7 +32,7 @@ NOTIFY_BY_COMMAND = "vendors.notify_vendor"
 
 @pytest.fixture
 def shop(qcluster, sweeper) -> list[Product]:
-    """Two vendors with two products each, listed through Vendors' services; ready once Orders' catalogue has them."""
+    """Two vendors with two products each, listed through Vendors' services; ready once Orders' catalog has them."""
     with transaction.atomic():
         grocer = vendors.vendor_create(name="Green Grocer", kind="supermarket")
         books = vendors.vendor_create(name="Page Turner", kind="store")
@@ -42,7 +42,7 @@ def shop(qcluster, sweeper) -> list[Product]:
             vendors.product_list(vendor=books, product_name="Atlas", price=Decimal("30.00"), stock=5),
             vendors.product_list(vendor=books, product_name="Novel", price=Decimal("12.00"), stock=5),
         ]
-    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=20, message="the catalogue to reach Orders")
+    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=20, message="the catalog to reach Orders")
     return products
 
 
@@ -127,7 +127,7 @@ def test_event_style_a_two_vendor_order_goes_from_paid_to_prepared(shop):
     reserved = {apples.pk: 19, pears.pk: 20, atlas.pk: 4, novel.pk: 5}
     wait_until(
         lambda: dict(CatalogProduct.objects.values_list("product_id", "stock")) == reserved,
-        message="the reserved stock to reach Orders' catalogue",
+        message="the reserved stock to reach Orders' catalog",
     )
 
 

@@ -2,6 +2,7 @@
 also needs its own permission (``control_required``, see ``marketplace.operators``)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from marketplace.dashboard import views_controls, views_flow, views_ledger, views_numbers, views_stream
 
@@ -26,6 +27,7 @@ urlpatterns = [
 urlpatterns += [
     path("health/", views_numbers.health, name="health"),
     path("health.json", views_numbers.health_json, name="health_json"),
-    path("catalogue/", views_numbers.catalogue, name="catalogue"),
+    path("message-types/", views_numbers.message_types, name="message_types"),
+    path("catalogue/", RedirectView.as_view(pattern_name="dashboard:message_types", permanent=True), name="catalogue"),
     path("tradeoffs/", views_numbers.tradeoffs, name="tradeoffs"),
 ]

@@ -1,4 +1,4 @@
-"""The numbers pages: health (and the JSON its charts poll), the message catalogue, the trade-off panel."""
+"""The numbers pages: health (and the JSON its charts poll), the message types, the trade-off panel."""
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from marketplace.dashboard import catalogue as catalogue_module
+from marketplace.dashboard import message_types as message_types_module
 from marketplace.dashboard import stats
 from marketplace.dashboard import tradeoffs as tradeoffs_module
 from messaging import selectors
@@ -52,16 +52,16 @@ def health_json(request):
 
 @staff_member_required
 @require_GET
-def catalogue(request):
-    result = catalogue_module.catalogue()
+def message_types(request):
+    result = message_types_module.message_types()
     busiest = max((t.last_hour for t in result.types), default=0) or 1
     return render(
         request,
-        "dashboard/catalogue.html",
+        "dashboard/message_types.html",
         {
-            "catalogue": result,
+            "message_types": result,
             "rows": [(t, 100 * t.last_hour / busiest) for t in result.types],
-            "sender_sample": catalogue_module.SENDER_SAMPLE,
+            "sender_sample": message_types_module.SENDER_SAMPLE,
         },
     )
 

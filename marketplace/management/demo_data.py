@@ -1,4 +1,4 @@
-"""The demo catalogue ``seed_demo`` lists: a few supermarkets and stores, each with a handful of products."""
+"""The demo vendors and products ``seed_demo`` lists: a few supermarkets and stores, each with a handful of products."""
 
 from dataclasses import dataclass
 from decimal import Decimal

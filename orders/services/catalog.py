@@ -1,4 +1,4 @@
-"""Orders' catalogue read model, kept from Vendors' product events.
+"""Orders' catalog read model, kept from Vendors' product events.
 
 Events may arrive late or twice (retries, replays): each carries the
 product's revision, and only a newer revision changes the row.
@@ -48,5 +48,5 @@ def _apply_change(product_id: int, revision: int, **changes) -> bool:
         revision=revision, **changes
     )
     if not updated and not CatalogProduct.objects.filter(product_id=product_id).exists():
-        raise ProductNotYetListedError(f"product {product_id} is not in the catalogue yet")
+        raise ProductNotYetListedError(f"product {product_id} is not in the catalog yet")
     return bool(updated)

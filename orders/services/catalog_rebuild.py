@@ -1,6 +1,6 @@
-"""Rebuild Orders' catalogue read model from Vendors' product events, as stored by messaging.
+"""Rebuild Orders' catalog read model from Vendors' product events, as stored by messaging.
 
-The catalogue is only ever fed by these events, so it can be thrown away and
+The catalog is only ever fed by these events, so it can be thrown away and
 rebuilt from them: in one transaction, oldest event first, through the same
 service functions the handlers call. That is why ``purge_messages`` keeps them
 (``catalog_events_retain``, called at start-up).
@@ -25,7 +25,7 @@ CATALOG_EVENTS = tuple(APPLY)
 
 
 class CatalogRebuildError(Exception):
-    """The stored events cannot rebuild the catalogue; nothing was changed."""
+    """The stored events cannot rebuild the catalog; nothing was changed."""
 
 
 @dataclass
@@ -42,12 +42,12 @@ class CatalogRebuild:
 
 
 def catalog_events_retain() -> None:
-    retain(*CATALOG_EVENTS, reason="Orders rebuilds its catalogue from them (manage.py rebuild_catalog)")
+    retain(*CATALOG_EVENTS, reason="Orders rebuilds its catalog from them (manage.py rebuild_catalog)")
 
 
 @messaging.atomic_retried
 def catalog_rebuild(*, dry_run: bool = False) -> CatalogRebuild:
-    """Replace the catalogue with the one the stored events describe; with ``dry_run``, roll it back."""
+    """Replace the catalog with the one the stored events describe; with ``dry_run``, roll it back."""
     before = _snapshot()
     CatalogProduct.objects.all().delete()
     report = CatalogRebuild()

@@ -1,4 +1,4 @@
-"""Placing an order: checked against Orders' own catalogue, priced, written. No message yet.
+"""Placing an order: checked against Orders' own catalog, priced, written. No message yet.
 
 Every problem is collected and reported at once, in words a customer understands,
 and nothing is written unless the whole order is valid.
@@ -40,7 +40,7 @@ def order_place(
     lines: list[LineRequest],
     expected_prices: dict[int, Decimal] | None = None,
 ) -> Order:
-    """Place an order at the catalogue's current prices; ``expected_prices`` are those the customer saw."""
+    """Place an order at the catalog's current prices; ``expected_prices`` are those the customer saw."""
     customer_name, customer_email = str(customer_name).strip(), str(customer_email).strip()
     errors = _customer_errors(customer_name, customer_email)
     products = CatalogProduct.objects.in_bulk([line.product_id for line in lines if _is_int(line.product_id)])
@@ -57,7 +57,7 @@ def order_place(
 
 
 def _line_snapshot(order: Order, product: CatalogProduct, line: LineRequest) -> OrderLine:
-    """The line as sold: name, vendor and price are copied, later catalogue changes do not touch it."""
+    """The line as sold: name, vendor and price are copied, later catalog changes do not touch it."""
     return OrderLine(
         order=order,
         product_id=product.product_id,
@@ -94,7 +94,7 @@ def _line_errors(lines: list[LineRequest], products: dict[int, CatalogProduct], 
     for line in lines:
         product = products.get(line.product_id) if _is_int(line.product_id) else None
         if product is None:
-            errors.append(f"Product {line.product_id} is not in the catalogue (any more).")
+            errors.append(f"Product {line.product_id} is not in the catalog (any more).")
             continue
         if line.product_id in seen:
             errors.append(f"{product.name} is listed twice: give one quantity.")

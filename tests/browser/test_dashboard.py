@@ -55,10 +55,10 @@ def place_and_pay(shop: Page, product_name: str) -> str:
 def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_its_ledger(
     live_stack, operators_group, page: Page, screenshot
 ):
-    # given a vendor whose product reached Orders' catalogue, and a member of staff in the operators group
+    # given a vendor whose product reached Orders' catalog, and a member of staff in the operators group
     bakery = vendor_create(name="Corner Bakery", kind="store")
     product_list(vendor=bakery, product_name="Sourdough loaf", price="4.20", stock=12)
-    wait_until(lambda: CatalogProduct.objects.count() == 1, timeout=30, message="the catalogue to reach Orders")
+    wait_until(lambda: CatalogProduct.objects.count() == 1, timeout=30, message="the catalog to reach Orders")
     password = secrets.token_urlsafe(12)
     get_user_model().objects.create_user("operator", password=password, is_staff=True).groups.add(operators_group)
 

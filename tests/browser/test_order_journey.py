@@ -72,14 +72,14 @@ def prepare_in_the_portal(context: BrowserContext, vendor, username: str, passwo
 def test_a_person_orders_from_two_vendors_pays_and_sees_the_goods_prepared_by_the_vendors(
     live_stack, page: Page, new_context, screenshot
 ):
-    # given two vendors whose products reached Orders' catalogue by events
+    # given two vendors whose products reached Orders' catalog by events
     bakery, bakery_user, bakery_password = vendor_with_a_user(
         "Corner Bakery", "store", {"Sourdough loaf": ("4.20", 12), "Croissant": ("1.30", 40)}
     )
     grocer, grocer_user, grocer_password = vendor_with_a_user(
         "Green Grocer", "supermarket", {"Apples 1 kg": ("2.90", 25), "Basil pot": ("1.99", 8)}
     )
-    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=30, message="the catalogue to reach Orders")
+    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=30, message="the catalog to reach Orders")
 
     # when a person opens the storefront and orders a loaf and two kilos of apples
     page.goto("/")

@@ -62,7 +62,7 @@ def start_daphne(port: int, log: Path, env: dict[str, str] | None = None) -> Man
 
 @pytest.fixture
 def shop(qcluster, sweeper):
-    """Two vendors with a product each, listed through Vendors' services, once Orders' catalogue has them."""
+    """Two vendors with a product each, listed through Vendors' services, once Orders' catalog has them."""
     with transaction.atomic():
         grocer = vendors.vendor_create(name="Green Grocer", kind="supermarket")
         books = vendors.vendor_create(name="Page Turner", kind="store")
@@ -70,7 +70,7 @@ def shop(qcluster, sweeper):
             vendors.product_list(vendor=grocer, product_name="Apples", price=Decimal("2.50"), stock=20),
             vendors.product_list(vendor=books, product_name="Atlas", price=Decimal("30.00"), stock=5),
         ]
-    wait_until(lambda: CatalogProduct.objects.count() == 2, timeout=20, message="the catalogue to reach Orders")
+    wait_until(lambda: CatalogProduct.objects.count() == 2, timeout=20, message="the catalog to reach Orders")
     return products
 
 

@@ -32,7 +32,7 @@ def staff_client():
 
 @pytest.fixture
 def shop(run_deliveries):
-    """Two vendors, a product each, in Orders' catalogue."""
+    """Two vendors, a product each, in Orders' catalog."""
     grocer = vendor_services.vendor_create(name="Green Grocer", kind="supermarket")
     store = vendor_services.vendor_create(name="Corner Store", kind="store")
     apples = vendor_services.product_list(vendor=grocer, product_name="Apples", price="1.20", stock=100)

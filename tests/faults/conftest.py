@@ -73,7 +73,7 @@ class Shop:
 
 @pytest.fixture
 def shop(stack) -> Shop:
-    """Two vendors with two products each (plenty of stock), in Orders' catalogue once the workers carry it."""
+    """Two vendors with two products each (plenty of stock), in Orders' catalog once the workers carry it."""
     with transaction.atomic():
         grocer = vendors.vendor_create(name="Green Grocer", kind="supermarket")
         books = vendors.vendor_create(name="Page Turner", kind="store")
@@ -83,7 +83,7 @@ def shop(stack) -> Shop:
             vendors.product_list(vendor=books, product_name="Atlas", price=Decimal("30.00"), stock=STOCK),
             vendors.product_list(vendor=books, product_name="Novel", price=Decimal("12.00"), stock=STOCK),
         ]
-    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=30, message="the catalogue to reach Orders")
+    wait_until(lambda: CatalogProduct.objects.count() == 4, timeout=30, message="the catalog to reach Orders")
     ledger.settle()
     lines = {products[0].pk: (1, products[0].price), products[2].pk: (1, products[2].price)}
     return Shop(products, lines, initial_stock=len(products) * STOCK)

@@ -48,7 +48,7 @@ def test_it_creates_supermarkets_and_stores_each_with_four_to_six_products(no_pa
     assert Product.objects.count() == DEMO_PRODUCTS
 
 
-def test_the_products_reach_the_orders_catalogue_by_events(no_password_variable, run_deliveries):
+def test_the_products_reach_the_orders_catalog_by_events(no_password_variable, run_deliveries):
     seed_demo()
     assert Message.objects.filter(type="vendors.ProductListed").count() == DEMO_PRODUCTS
     assert not CatalogProduct.objects.exists()  # not until the workers run
@@ -56,8 +56,8 @@ def test_the_products_reach_the_orders_catalogue_by_events(no_password_variable,
     run_deliveries()
 
     listed = {(p.vendor.name, p.name, p.price, p.stock) for p in Product.objects.select_related("vendor")}
-    catalogue = set(CatalogProduct.objects.values_list("vendor_name", "name", "price", "stock"))
-    assert catalogue == listed
+    catalog = set(CatalogProduct.objects.values_list("vendor_name", "name", "price", "stock"))
+    assert catalog == listed
 
 
 def test_a_staff_superuser_and_a_vendor_user_per_vendor_get_generated_passwords_printed_once(no_password_variable):

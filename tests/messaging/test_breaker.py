@@ -68,7 +68,7 @@ def test_an_open_breaker_holds_only_its_own_context(run_deliveries):
     listed = ProductListed(
         product_id=1, vendor_id=1, vendor_name="V", product_name="Tea", price="2.50", stock=3, revision=1
     )
-    messaging.publish(listed)  # Orders keeps a catalogue of it
+    messaging.publish(listed)  # Orders keeps a catalog of it
 
     assert run_deliveries() == 1
     assert Delivery.objects.get(context="orders").status == DeliveryStatus.SUCCEEDED

@@ -104,7 +104,7 @@ def test_retained_types_are_kept_unless_asked_and_the_output_says_why():
     assert out.splitlines() == [
         "Purged 0 messages, 0 deliveries; the journal is kept.",
         "Kept 1 message of retained types (vendors.ProductListed, vendors.ProductPriceChanged, "
-        "vendors.ProductStockChanged: Orders rebuilds its catalogue from them (manage.py rebuild_catalog)); "
+        "vendors.ProductStockChanged: Orders rebuilds its catalog from them (manage.py rebuild_catalog)); "
         "--include-retained purges them too.",
     ]
     assert exists(listed)

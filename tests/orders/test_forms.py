@@ -10,7 +10,7 @@ from orders.models import CatalogProduct
 APPLES = CatalogProduct(product_id=1, vendor_id=10, vendor_name="Fresh Market", name="Apples", price=Decimal("2.50"))
 BREAD = CatalogProduct(product_id=2, vendor_id=10, vendor_name="Fresh Market", name="Bread", price=Decimal("3.00"))
 LAMP = CatalogProduct(product_id=3, vendor_id=20, vendor_name="Home Store", name="Lamp", price=Decimal("40.00"))
-CATALOGUE = [APPLES, BREAD, LAMP]
+CATALOG = [APPLES, BREAD, LAMP]
 
 
 def order_data(**overrides):
@@ -19,7 +19,7 @@ def order_data(**overrides):
 
 
 def order_form(**overrides):
-    return OrderForm(order_data(**overrides), products=CATALOGUE)
+    return OrderForm(order_data(**overrides), products=CATALOG)
 
 
 class TestOrderForm:
@@ -59,7 +59,7 @@ class TestOrderForm:
         assert form.errors["quantity_1"] == [message]
         assert message in form.error_summary()
 
-    def test_a_posted_product_that_left_the_catalogue_becomes_a_line_for_the_service_to_refuse(self):
+    def test_a_posted_product_that_left_the_catalog_becomes_a_line_for_the_service_to_refuse(self):
         form = order_form(quantity_999="1", price_999="1.00")
 
         assert form.is_valid(), form.errors
@@ -96,15 +96,15 @@ class TestOrderForm:
         assert not form.is_valid()
         assert message in form.errors[field]
 
-    def test_products_are_grouped_by_vendor_in_catalogue_order(self):
-        form = OrderForm(products=CATALOGUE)
+    def test_products_are_grouped_by_vendor_in_catalog_order(self):
+        form = OrderForm(products=CATALOG)
 
         groups = [(vendor, [product.name for product, _ in rows]) for vendor, rows in form.vendor_rows()]
 
         assert groups == [("Fresh Market", ["Apples", "Bread"]), ("Home Store", ["Lamp"])]
 
     def test_the_unbound_form_carries_each_products_current_price(self):
-        form = OrderForm(products=CATALOGUE)
+        form = OrderForm(products=CATALOG)
 
         assert form["price_3"].value() == Decimal("40.00")
 

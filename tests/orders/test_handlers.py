@@ -27,7 +27,7 @@ S, V = Order.Status, OrderVendor.Status
 
 @pytest.fixture
 def shop(run_deliveries):
-    """Two vendors list a product each; their events fill Orders' catalogue."""
+    """Two vendors list a product each; their events fill Orders' catalog."""
     grocer = vendor_services.vendor_create(name="Green Grocer", kind="supermarket")
     store = vendor_services.vendor_create(name="Corner Store", kind="store")
     apples = vendor_services.product_list(vendor=grocer, product_name="Apples", price="1.20", stock=10)
@@ -56,7 +56,7 @@ def vendors_act(action, order) -> None:
         action(notification_id=notification.pk)
 
 
-def test_the_catalogue_reaches_orders_by_events(shop):
+def test_the_catalog_reaches_orders_by_events(shop):
     assert set(CatalogProduct.objects.values_list("name", "vendor_name", "price", "stock")) == {
         ("Apples", "Green Grocer", Decimal("1.20"), 10),
         ("Kettle", "Corner Store", Decimal("20.00"), 3),

@@ -42,7 +42,7 @@ def test_a_later_price_change_does_not_touch_the_placed_line():
     # given an order of a product
     apples = CatalogProductFactory(price=Decimal("1.20"))
     order = place([LineRequest(apples.product_id, 1)])
-    # when the catalogue's price changes
+    # when the catalog's price changes
     apples.price = Decimal("9.99")
     apples.save()
     # then the line keeps the price it was sold at
@@ -77,10 +77,10 @@ def product():
 
 REJECTIONS = {
     "an empty order": (lambda p: {"lines": []}, "Your order is empty: choose at least one product."),
-    "an unknown product": (lambda p: {"lines": [LineRequest(999_999, 1)]}, "Product 999999 is not in the catalogue"),
+    "an unknown product": (lambda p: {"lines": [LineRequest(999_999, 1)]}, "Product 999999 is not in the catalog"),
     "a product id that is not a number": (
         lambda p: {"lines": [LineRequest("apples", 1)]},
-        "Product apples is not in the catalogue",
+        "Product apples is not in the catalog",
     ),
     "a zero quantity": (
         lambda p: {"lines": [LineRequest(p.product_id, 0)]},

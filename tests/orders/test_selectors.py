@@ -25,12 +25,12 @@ def placed(*products, customer="Ada"):
     )
 
 
-def test_the_catalogue_is_grouped_by_vendor_each_sorted_by_name():
+def test_the_catalog_is_grouped_by_vendor_each_sorted_by_name():
     # given products of two vendors, one of them sold out
     tea = CatalogProductFactory(vendor_id=2, vendor_name="Corner Store", name="Tea")
     pears = CatalogProductFactory(vendor_id=1, vendor_name="Green Grocer", name="Pears", stock=0)
     apples = CatalogProductFactory(vendor_id=1, vendor_name="Green Grocer", name="Apples")
-    # when the storefront reads the catalogue
+    # when the storefront reads the catalog
     catalog = catalog_by_vendor()
     # then vendors come by name, each with its products by name, sold-out ones included
     assert [(group.vendor_id, group.vendor_name, group.products) for group in catalog] == [
@@ -41,7 +41,7 @@ def test_the_catalogue_is_grouped_by_vendor_each_sorted_by_name():
     assert (vendor_name, products) == ("Corner Store", [tea])  # also readable as a tuple in templates
 
 
-def test_an_empty_catalogue_has_no_vendors():
+def test_an_empty_catalog_has_no_vendors():
     assert catalog_by_vendor() == []
 
 

@@ -32,17 +32,17 @@ def simulate(*args: str, stderr=None) -> str:
 
 
 @pytest.fixture
-def catalogue():
+def catalog():
     """Four products from two vendors."""
     return [CatalogProductFactory(vendor_id=1 + i % 2) for i in range(4)]
 
 
-def test_it_places_the_orders_with_random_lines_from_the_catalogue_and_sums_up(catalogue):
+def test_it_places_the_orders_with_random_lines_from_the_catalog_and_sums_up(catalog):
     output = simulate("--count", "5", "--seed", "1")
 
     orders = Order.objects.prefetch_related("lines")
     assert orders.count() == 5
-    known = {product.product_id: product for product in catalogue}
+    known = {product.product_id: product for product in catalog}
     for order in orders:
         assert order.status == Order.Status.PLACED
         assert 1 <= order.lines.count() <= 3
@@ -53,7 +53,7 @@ def test_it_places_the_orders_with_random_lines_from_the_catalogue_and_sums_up(c
     assert "orders/s" in output
 
 
-def test_with_pay_every_order_is_paid_and_published_once(catalogue):
+def test_with_pay_every_order_is_paid_and_published_once(catalog):
     output = simulate("--count", "4", "--pay")
 
     assert set(Order.objects.values_list("status", flat=True)) == {Order.Status.PAID}
@@ -70,7 +70,7 @@ def test_with_pay_every_order_is_paid_and_published_once(catalogue):
     ],
     ids=["declined", "transient-failure"],
 )  # fmt: skip
-def test_a_refused_card_is_counted_with_its_reason_and_the_orders_stay_placed(catalogue, card, summary, reason):
+def test_a_refused_card_is_counted_with_its_reason_and_the_orders_stay_placed(catalog, card, summary, reason):
     output = simulate("--count", "3", "--pay", "--card", card)
 
     assert summary in output
@@ -79,7 +79,7 @@ def test_a_refused_card_is_counted_with_its_reason_and_the_orders_stay_placed(ca
     assert not Message.objects.filter(type="orders.OrderPaid").exists()
 
 
-def test_the_style_is_set_before_the_orders_are_paid(catalogue):
+def test_the_style_is_set_before_the_orders_are_paid(catalog):
     StoreSettings.objects.create(style=StoreSettings.Style.EVENT)
 
     simulate("--count", "2", "--pay", "--style", "command")
@@ -101,7 +101,7 @@ def test_the_same_seed_orders_the_same_lines():
     assert lines_of_a_run() == lines_of_a_run()
 
 
-def test_a_line_never_asks_for_more_than_the_catalogue_has():
+def test_a_line_never_asks_for_more_than_the_catalog_has():
     CatalogProductFactory(stock=1)
     CatalogProductFactory(stock=0)  # out of stock: never chosen
 
@@ -113,7 +113,7 @@ def test_a_line_never_asks_for_more_than_the_catalogue_has():
     }
 
 
-def test_a_rate_paces_the_orders(catalogue):
+def test_a_rate_paces_the_orders(catalog):
     started = monotonic()
 
     simulate("--count", "3", "--rate", "10")  # at 0, 0.1 and 0.2 s
@@ -142,7 +142,7 @@ STYLE = ["--style", "command"]  # would change the settings, had the run started
     ids=["zero", "negative", "huge", "not-a-number", "rate-zero", "rate-negative", "rate-infinite", "unknown-style",
          "card-without-pay", "no-count"],
 )  # fmt: skip
-def test_bad_arguments_are_refused_with_a_clear_message_and_change_nothing(catalogue, args, message):
+def test_bad_arguments_are_refused_with_a_clear_message_and_change_nothing(catalog, args, message):
     StoreSettings.objects.create(style=StoreSettings.Style.EVENT)
 
     with pytest.raises(CommandError) as refused:
@@ -153,7 +153,7 @@ def test_bad_arguments_are_refused_with_a_clear_message_and_change_nothing(catal
     assert StoreSettings.objects.get().style == StoreSettings.Style.EVENT
 
 
-def test_an_empty_catalogue_says_to_seed_and_start_the_workers():
+def test_an_empty_catalog_says_to_seed_and_start_the_workers():
     CatalogProductFactory(stock=0)
 
     with pytest.raises(CommandError) as refused:
@@ -179,7 +179,7 @@ def test_a_bad_argument_exits_non_zero_from_the_shell():
     assert "CommandError: --count must be at least 1 (got 0)." in result.stderr
 
 
-def test_a_progress_bar_is_drawn_on_a_terminal_and_ends_with_a_newline(catalogue):
+def test_a_progress_bar_is_drawn_on_a_terminal_and_ends_with_a_newline(catalog):
     terminal = FakeTerminal()
 
     simulate("--count", "3", stderr=terminal)
@@ -190,7 +190,7 @@ def test_a_progress_bar_is_drawn_on_a_terminal_and_ends_with_a_newline(catalogue
     assert drawn.endswith("\n")
 
 
-def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(catalogue):
+def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(catalog):
     piped = StringIO()
 
     simulate("--count", "3", stderr=piped)

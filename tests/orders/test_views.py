@@ -25,7 +25,7 @@ def listed(product_id, name, vendor_id, vendor_name, price, stock=10):
 
 
 @pytest.fixture
-def catalogue():
+def catalog():
     return [
         listed(1, "Apples", 10, "Fresh Market", "2.50", stock=3),
         listed(2, "Bread", 10, "Fresh Market", "3.00"),
@@ -43,7 +43,7 @@ def order_rows():
 
 
 class TestStorefront:
-    def test_lists_each_vendors_products_under_the_vendors_heading_with_price_and_stock(self, client, catalogue):
+    def test_lists_each_vendors_products_under_the_vendors_heading_with_price_and_stock(self, client, catalog):
         response = client.get("/")
 
         page = response.content.decode()
@@ -54,23 +54,23 @@ class TestStorefront:
         assert re.search(r"Apples</label></th>\s*<td class=\"num\">2.50</td>\s*<td class=\"num\">3</td>", page)
         assert 'name="quantity_3"' in page and 'name="price_3" value="40.00"' in page
 
-    def test_labels_every_input(self, client, catalogue):
+    def test_labels_every_input(self, client, catalog):
         page = client.get("/").content.decode()
 
         for input_id in re.findall(r'<input type="(?:number|text|email)"[^>]* id="([^"]+)"', page):
             assert f'for="{input_id}"' in page
 
-    def test_says_so_when_the_catalogue_is_empty(self, client):
+    def test_says_so_when_the_catalog_is_empty(self, client):
         response = client.get("/")
 
         assert "No products yet" in response.content.decode()
 
-    def test_refuses_a_post(self, client, catalogue):
+    def test_refuses_a_post(self, client, catalog):
         assert client.post("/").status_code == 405
 
 
 class TestPlacingAnOrder:
-    def test_redirects_to_the_orders_page_at_an_unguessable_address(self, client, catalogue):
+    def test_redirects_to_the_orders_page_at_an_unguessable_address(self, client, catalog):
         response = client.post("/orders/", order_post(quantity_3="1", price_3="40.00"))
 
         order = Order.objects.get()
@@ -80,7 +80,7 @@ class TestPlacingAnOrder:
         assert order.total == Decimal("45.00")
         assert sorted(order.lines.values_list("name", "quantity")) == [("Apples", 2), ("Desk lamp", 1)]
 
-    def test_the_order_page_shows_the_lines_the_total_and_the_status(self, client, catalogue):
+    def test_the_order_page_shows_the_lines_the_total_and_the_status(self, client, catalog):
         response = client.post("/orders/", order_post(quantity_3="1", price_3="40.00"), follow=True)
 
         page = response.content.decode()
@@ -91,7 +91,7 @@ class TestPlacingAnOrder:
     @pytest.mark.parametrize(
         ("changes", "message"),
         [
-            ({"quantity_999": "1"}, "Product 999 is not in the catalogue (any more)."),
+            ({"quantity_999": "1"}, "Product 999 is not in the catalog (any more)."),
             ({"quantity_1": "0"}, "Your order is empty: choose a quantity of at least one product."),
             ({"quantity_1": ""}, "Your order is empty: choose a quantity of at least one product."),
             ({"quantity_1": "-2"}, "Quantity of Apples: enter 0 or more."),
@@ -105,14 +105,14 @@ class TestPlacingAnOrder:
             ({"customer_email": "a" * 243 + "@example.com"}, "Ensure this value has at most 254 characters"),
         ],
     )
-    def test_bad_input_is_shown_with_a_clear_message_and_places_nothing(self, client, catalogue, changes, message):
+    def test_bad_input_is_shown_with_a_clear_message_and_places_nothing(self, client, catalog, changes, message):
         response = client.post("/orders/", order_post(**changes))
 
         assert response.status_code == 400
         assert message in response.content.decode()
         assert order_rows() == (0, 0)
 
-    def test_the_customers_input_is_kept_when_refused(self, client, catalogue):
+    def test_the_customers_input_is_kept_when_refused(self, client, catalog):
         response = client.post("/orders/", order_post(customer_email="ada@", quantity_2="5"))
 
         page = response.content.decode()
@@ -120,7 +120,7 @@ class TestPlacingAnOrder:
         assert re.search(r'name="quantity_2" value="5"', page)
 
     def test_a_price_changed_since_the_page_was_shown_is_refused_and_the_page_shows_the_new_price(
-        self, client, catalogue
+        self, client, catalog
     ):
         response = client.post("/orders/", order_post(price_1="2.00"))
 
@@ -131,7 +131,7 @@ class TestPlacingAnOrder:
         assert re.search(r'name="quantity_1" value="2"', page)
         assert order_rows() == (0, 0)
 
-    def test_ordering_again_from_the_refreshed_page_places_the_order_at_the_new_price(self, client, catalogue):
+    def test_ordering_again_from_the_refreshed_page_places_the_order_at_the_new_price(self, client, catalog):
         client.post("/orders/", order_post(price_1="2.00"))
 
         response = client.post("/orders/", order_post(price_1="2.50"))
@@ -139,7 +139,7 @@ class TestPlacingAnOrder:
         assert response.status_code == 302
         assert Order.objects.get().total == Decimal("5.00")
 
-    def test_a_missing_csrf_token_is_forbidden_and_places_nothing(self, catalogue):
+    def test_a_missing_csrf_token_is_forbidden_and_places_nothing(self, catalog):
         client = Client(enforce_csrf_checks=True)
 
         response = client.post("/orders/", order_post())
@@ -147,7 +147,7 @@ class TestPlacingAnOrder:
         assert response.status_code == 403
         assert order_rows() == (0, 0)
 
-    def test_the_storefronts_form_carries_a_csrf_token_that_works(self, catalogue):
+    def test_the_storefronts_form_carries_a_csrf_token_that_works(self, catalog):
         client = Client(enforce_csrf_checks=True)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get("/").content.decode())[1]
 

@@ -20,7 +20,7 @@ CARD = {"number": "4242 4242 4242 4242", "expiry": "12/99", "cvc": "123", "name"
 def apples(run_deliveries):
     grocer = vendor_products.vendor_create(name="Green Grocer", kind="supermarket")
     product = vendor_products.product_list(vendor=grocer, product_name="Apples", price="1.20", stock=5)
-    run_deliveries()  # ProductListed reaches Orders' catalogue
+    run_deliveries()  # ProductListed reaches Orders' catalog
     return product
 
 

@@ -1,7 +1,7 @@
 """``manage.py seed_demo``: demo vendors, products and accounts; running it again changes nothing.
 
 Vendors and products are created through ``vendors.services``, so each
-product's ``ProductListed`` reaches Orders' catalogue by events, as in
+product's ``ProductListed`` reaches Orders' catalog by events, as in
 production, once the workers run. Accounts: a staff superuser ``admin`` and
 one user per vendor (username = the vendor's slug, on the vendor's staff).
 Their password is ``DJANGO_SUPERUSER_PASSWORD`` if set, otherwise generated
@@ -34,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.created: list[str] = []
         self.secrets: list[str] = []
-        with transaction.atomic():  # the catalogue's events go out on commit, all or nothing
+        with transaction.atomic():  # the products' events go out on commit, all or nothing
             vendors = [self.seed_vendor(demo) for demo in VENDORS]
             self.seed_user(ADMIN_USERNAME, staff_of=None)
             self.seed_operators(ADMIN_USERNAME)

@@ -20,7 +20,7 @@ class Command(OperatingCommand):
 A message is finished when every delivery succeeded, all before the cutoff.
 Messages with a delivery waiting or running are never purged; those with a dead
 letter only with --include-dead. Messages of retained types are kept unless
---include-retained: a read model is rebuilt from them (Orders' catalogue, from
+--include-retained: a read model is rebuilt from them (Orders' catalog, from
 Vendors' product events, by rebuild_catalog). The journal is the history and is
 kept unless --with-journal.
 

@@ -1,4 +1,4 @@
-"""``manage.py rebuild_catalog``: Orders' catalogue rebuilt from Vendors' stored product events."""
+"""``manage.py rebuild_catalog``: Orders' catalog rebuilt from Vendors' stored product events."""
 
 from django.core.management.base import CommandError
 
@@ -7,14 +7,14 @@ from orders.services.catalog_rebuild import CatalogRebuildError, catalog_rebuild
 
 
 class Command(OperatingCommand):
-    help = """Rebuild Orders' catalogue (its read model of the vendors' products) from the
+    help = """Rebuild Orders' catalog (its read model of the vendors' products) from the
 vendors.ProductListed, ProductPriceChanged and ProductStockChanged events stored
-by messaging: oldest first, in one transaction, through the catalogue's own
+by messaging: oldest first, in one transaction, through the catalog's own
 service functions. Each event is checked as a worker checks it (signature,
 version, payload); one that fails stops the rebuild and nothing is changed.
 
 purge_messages keeps these events (they are retained types) unless told
---include-retained: purge them and the catalogue can no longer be rebuilt.
+--include-retained: purge them and the catalog can no longer be rebuilt.
 
 On SQLite the transaction holds the write lock while it runs: workers wait, and
 an attempt that waits past the 5 s busy timeout fails and is retried later.
@@ -34,7 +34,7 @@ examples:
             raise CommandError(str(error)) from None
         verb = "Dry run: would rebuild" if dry_run else "Rebuilt"
         self.stdout.write(
-            f"{verb} the catalogue from {report.events} events: {report.products} products "
+            f"{verb} the catalog from {report.events} events: {report.products} products "
             f"({len(report.added)} added, {len(report.removed)} removed, {len(report.changed)} changed, "
             f"{report.unchanged} unchanged)."
         )

@@ -2,7 +2,7 @@
 
 Orders go through the same services as the storefront (``order_place``,
 ``order_pay``), one transaction each, with random lines from Orders'
-catalogue read model, re-read before every order as stock moves.
+catalog read model, re-read before every order as stock moves.
 """
 
 import math
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         check_arguments(count=count, rate=rate, pay=pay, card=card)
         if not CatalogProduct.objects.filter(stock__gt=0).exists():
             raise CommandError(
-                "The catalogue is empty (no product in stock): run seed_demo and start the workers first "
+                "The catalog is empty (no product in stock): run seed_demo and start the workers first "
                 "(make run does both), so the vendors' products reach Orders."
             )
         if style:
@@ -110,7 +110,7 @@ def tally_payment(order: Order, *, card: str, tally: Counter) -> None:
 
 
 def random_lines(rng: random.Random) -> list[LineRequest]:
-    """One to three products in stock, one to three of each (never more than the catalogue has)."""
+    """One to three products in stock, one to three of each (never more than the catalog has)."""
     in_stock = list(
         CatalogProduct.objects.filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock")
     )

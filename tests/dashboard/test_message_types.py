@@ -1,4 +1,4 @@
-"""The message catalogue: generated from the registry, with senders, handlers, the hour's counts and flags."""
+"""The message types page: generated from the registry, with senders, handlers, the hour's counts and flags."""
 
 from datetime import timedelta
 
@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 import messaging
-from marketplace.dashboard.catalogue import catalogue
+from marketplace.dashboard.message_types import message_types
 from messaging import Command, Event
 from messaging.models import Message
 from messaging.runtime.claims import delivery_claim_next
@@ -62,15 +62,22 @@ def throwaway_handler():
 
 
 def types_by_name(now=None):
-    return {t.name: t for t in catalogue(now=now).types}
+    return {t.name: t for t in message_types(now=now).types}
 
 
-def test_only_staff_see_the_catalogue(staff_client):
+def test_only_staff_see_the_message_types(staff_client):
     customer = Client()
     customer.force_login(UserFactory(is_staff=False))
-    assert Client().get("/dashboard/catalogue/").status_code == 302
-    assert customer.get("/dashboard/catalogue/").status_code == 302
-    assert staff_client.get("/dashboard/catalogue/").status_code == 200
+    assert Client().get("/dashboard/message-types/").status_code == 302
+    assert customer.get("/dashboard/message-types/").status_code == 302
+    assert staff_client.get("/dashboard/message-types/").status_code == 200
+
+
+def test_the_pages_former_address_still_leads_there(staff_client):
+    response = staff_client.get("/dashboard/catalogue/", follow=True)
+
+    assert response.redirect_chain == [("/dashboard/message-types/", 301)]
+    assert "<h1>Message types</h1>" in response.content.decode()
 
 
 def test_every_registered_type_is_listed_with_its_kind_owner_version_and_schema():
@@ -130,13 +137,13 @@ def test_counts_are_of_the_last_hour(run_deliveries):
 
 def test_a_type_without_a_handler_is_flagged_declared_but_never_handled(staff_client, throwaway_types):
     unheard, unobeyed = throwaway_types
-    result = catalogue()
+    result = message_types()
     # (other tests' throw-away types may linger in the registry: only these two are asserted on)
     flagged = {t.name for t in result.never_handled}
     assert {unheard.name, unobeyed.name} <= flagged
     assert not {"tests.Ping", "orders.OrderPaid", "messaging.CommandOutcome"} & flagged
     assert unheard.name == "tests.Unheard"
-    page = staff_client.get("/dashboard/catalogue/").content.decode()
+    page = staff_client.get("/dashboard/message-types/").content.decode()
     assert page.count("declared, never handled") == 1 + len(flagged)  # the flags box, and each type's row
     assert '<a href="#type-tests.Unheard"><code>tests.Unheard</code></a>' in page
     assert "Declared, and nobody listens." in page
@@ -147,26 +154,26 @@ def test_a_handler_is_flagged_never_run_until_one_of_its_deliveries_leaves_pendi
 ):
     # given a registered handler with no delivery at all, and one whose delivery only waits
     messaging.publish(Positive(number=1))
-    never_run = {h.name for h in catalogue().handlers_never_run}
+    never_run = {h.name for h in message_types().handlers_never_run}
     assert {"tests.whisper_listener", "tests.positive", "tests.ping_a"} <= never_run
-    page = staff_client.get("/dashboard/catalogue/").content.decode()
+    page = staff_client.get("/dashboard/message-types/").content.decode()
     assert "tests.whisper_listener" in page and "never run" in page
     # when deliveries run (one claimed, the Pings all the way)
     assert delivery_claim_next(actor="test").delivery.handler == "tests.positive"
     messaging.publish(Ping(key="p"))
     run_deliveries()
     # then those handlers have run; the throw-away one still has not
-    never_run = {h.name for h in catalogue().handlers_never_run}
+    never_run = {h.name for h in message_types().handlers_never_run}
     assert "tests.whisper_listener" in never_run
     assert not {"tests.positive", "tests.ping_a", "tests.ping_b"} & never_run
     whisper = types_by_name()[throwaway_handler.name]
     assert [(h.name, h.never_run) for h in whisper.handlers] == [("tests.whisper_listener", True)]
 
 
-def test_the_catalogue_reads_a_bounded_number_of_queries(django_assert_max_num_queries, run_deliveries):
+def test_the_message_types_page_reads_a_bounded_number_of_queries(django_assert_max_num_queries, run_deliveries):
     for n in range(20):
         messaging.publish(Ping(key=str(n)))
     run_deliveries()
     # one per handler (EXISTS), one per type (count), the hour's first seq and the senders
     with django_assert_max_num_queries(len(registry.handlers) + len(registry.messages) + 2):
-        catalogue()
+        message_types()

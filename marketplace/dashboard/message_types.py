@@ -1,4 +1,4 @@
-"""The message catalogue, generated from the registry (``messaging.selectors``): never written by hand.
+"""The message types page, generated from the registry (``messaging.selectors``): never written by hand.
 
 For each command and event type: kind, owning context, version, payload schema,
 who publishes or sends it, who handles it, and how many were written in the
@@ -56,7 +56,7 @@ class MessageType:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class MessageTypes:
     types: list[MessageType]
     handlers_never_run: list[HandlerRow]
     since: datetime
@@ -85,7 +85,7 @@ def command_senders(since: datetime) -> dict[str, list[str]]:
     return {name: sorted(labels) for name, labels in senders.items()}
 
 
-def catalogue(*, now: datetime | None = None) -> Catalogue:
+def message_types(*, now: datetime | None = None) -> MessageTypes:
     now = now or timezone.now()
     since = now - HOUR
     senders = command_senders(since)
@@ -110,4 +110,4 @@ def catalogue(*, now: datetime | None = None) -> Catalogue:
             )
         )
     never_run = [HandlerRow(h.name, h.context, True) for name, h in handlers_by_name.items() if not ran[name]]
-    return Catalogue(types=types, handlers_never_run=never_run, since=since)
+    return MessageTypes(types=types, handlers_never_run=never_run, since=since)
