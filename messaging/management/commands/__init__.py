@@ -1,0 +1,1 @@
+"""``manage.py`` commands: doors to messaging's services (see ``messaging.management``)."""
