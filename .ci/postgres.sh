@@ -3,11 +3,13 @@
 #   .ci/postgres.sh start   -> prints the DATABASE_URL to use
 #   .ci/postgres.sh stop
 #   .ci/postgres.sh restart   (a fast restart: every connection is cut, as in a failover)
+# PGTEST_PORT and PGTEST_DATA choose another server; PGTEST_DURABLE=1 keeps fsync on, for data that is kept.
 set -euo pipefail
 PORT=${PGTEST_PORT:-54329}
 DATA=${PGTEST_DATA:-/tmp/marketplace-pg}
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c fsync=off -c max_connections=200"
+OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c max_connections=200"
+[ "${PGTEST_DURABLE:-0}" = 1 ] || OPTIONS="$OPTIONS -c fsync=off"  # a throw-away server need not survive a crash
 
 install_postgres() {
   if [ -z "$BIN" ]; then
