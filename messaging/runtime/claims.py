@@ -1,14 +1,22 @@
 """Claiming due deliveries with a lease.
 
-Candidates are read without a lock (a plain WAL read on SQLite), skipping
-paused handlers and contexts whose breaker is open; then one short write
-transaction leases a small batch of them (one token, an expiry, one more
-attempt each). The status guard in that UPDATE makes it a compare-and-set, so
-two workers that read the same candidates cannot both lease one. Batches cut
-write transactions on SQLite, which has one writer at a time; they stay small
-and split between workers so that slow handlers still run in parallel. A
-context slowed down in the fault lab is claimed one delivery at a time, and by
-no more than its share of the workers (``faults.slow_context_workers``).
+A claim chooses a small batch of due deliveries, oldest first, under the rules
+of the moment (``choice``: paused handlers, breakers and their probes, the
+fault lab's slow contexts, a backlog shared between workers) and leases it
+(one token, an expiry, one more attempt each) in one short write transaction.
+How two workers are kept off one delivery depends on the database:
+
+- PostgreSQL: the rows are chosen ``FOR UPDATE SKIP LOCKED`` in the
+  transaction that leases them, so workers claiming at the same moment take
+  disjoint rows, and none comes back empty while others are due.
+- SQLite (one writer at a time): candidates are read without a lock (a plain
+  WAL read), then leased by an UPDATE guarded by their status, a
+  compare-and-set: two workers that read the same candidates cannot both
+  lease one.
+
+Due times and leases are read on the database's clock (``clock``), once per
+claim, so they mean the same on every host. Batches stay small and split
+between workers so that slow handlers still run in parallel.
 
 A lease outlasts the handler about to run; a worker working through its batch
 renews the leases of the deliveries still waiting in its hands, so a slow one
@@ -18,14 +26,13 @@ never makes the others' run out.
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from math import ceil
 
-from django.db import transaction
-from django.db.models import Count, F
-from django.utils import timezone
+from django.db import connection, transaction
+from django.db.models import F
 
 from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, HandlerState
-from messaging.runtime import breaker, faults, wakeup
+from messaging.runtime import breaker, choice, clock
+from messaging.runtime.clock import HOST, Clock
 from messaging.runtime.conf import messaging_settings
 from messaging.runtime.registry import registry
 
@@ -37,6 +44,7 @@ class Claim:
     actor: str
     breaker_clean: bool = False  # no failures on record for its context: success need not reset it
     probe: bool = False  # the one delivery let through an open breaker
+    clock: Clock = HOST  # the database's clock as read when it was claimed: for renewing its lease
 
 
 def due_deliveries(now):
@@ -56,68 +64,44 @@ def lease_seconds(handler_name: str) -> float:
 
 
 def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> list[Claim]:
-    """Lease up to ``limit`` due deliveries, oldest first; [] when none is due."""
-    now = now or timezone.now()
+    """Lease up to ``limit`` due deliveries, oldest first; [] when none is due.
+
+    ``now`` stands for the database's clock (tests move it); by default it is read from the database.
+    """
+    reading = HOST if now else clock.database()
+    now = now or reading.now()
     limit = limit or messaging_settings().claim_batch
-    paused = set(HandlerState.objects.filter(paused=True).values_list("handler", flat=True))
-    breakers = breaker.states()
-    blocked = {context for context, b in breakers.items() if b.blocks(now)}
-    slow = _slow_context_room(faults.snapshot())
-    blocked |= {context for context, room in slow.items() if room <= 0}
-    candidates = list(
-        Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=now)
-        .exclude(handler__in=paused)
-        .exclude(context__in=blocked)
-        .order_by("available_at", "id")
-        .values_list("id", "context")[: limit * wakeup.worker_count()]
-    )
-    # Share a backlog between workers rather than one worker taking it all.
-    take = min(limit, ceil(len(candidates) / wakeup.worker_count()))
-    chosen, probing = [], set()
-    for pk, context in candidates:
-        if len(chosen) == take:
-            break
-        if context in slow:
-            if slow[context] <= 0:
-                continue
-            slow[context] = 0  # one slow delivery per batch: it runs alone, its latency outside a transaction
-        if context in breakers and breakers[context].awaits_probe(now):
-            # One delivery is the probe of an open breaker, and only if we win it.
-            if context in probing or not breaker.try_probe(context, now):
-                continue
-            probing.add(context)
-        chosen.append(pk)
-    if not chosen:
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            return _leased(choice.choose_locking(now, limit), actor, reading)
+    return _leased(choice.choose_reading(now, limit), actor, reading)
+
+
+def _leased(batch: choice.Choice, actor: str, reading: Clock) -> list[Claim]:
+    if not batch.chosen:
         return []
     token = uuid.uuid4()
-    with transaction.atomic():
-        Delivery.objects.filter(pk__in=chosen, status__in=WAITING_STATUSES).update(
+    with transaction.atomic(savepoint=False):
+        Delivery.objects.filter(pk__in=batch.chosen, status__in=WAITING_STATUSES).update(
             status=DeliveryStatus.RUNNING,
             lease_token=token,
-            lease_expires_at=now + timedelta(seconds=lease_seconds("")),  # renewed per handler if short
+            lease_expires_at=batch.now + timedelta(seconds=lease_seconds("")),  # renewed per handler if short
             attempts=F("attempts") + 1,
-            updated_at=now,
+            updated_at=batch.now,
         )
-        claimed = list(Delivery.objects.filter(pk__in=chosen, lease_token=token).select_related("message"))
+        claimed = list(Delivery.objects.filter(pk__in=batch.chosen, lease_token=token).select_related("message"))
     claimed.sort(key=lambda d: (d.available_at, d.pk))
     return [
-        Claim(d, token, actor, breaker_clean=d.context not in breakers, probe=d.context in probing) for d in claimed
+        Claim(
+            d,
+            token,
+            actor,
+            clock=reading,
+            breaker_clean=d.context not in batch.breakers,
+            probe=d.context in batch.probing,
+        )
+        for d in claimed
     ]
-
-
-def _slow_context_room(lab) -> dict[str, int]:
-    """For each context the fault lab slows down: how many more of its deliveries may run now."""
-    contexts = faults.slow_contexts(lab)
-    if not contexts:
-        return {}
-    running = dict(
-        Delivery.objects.filter(status=DeliveryStatus.RUNNING, context__in=contexts)
-        .order_by()
-        .values_list("context")
-        .annotate(n=Count("id"))
-    )
-    share = faults.slow_context_workers(wakeup.worker_count())
-    return {context: share - running.get(context, 0) for context in contexts}
 
 
 def delivery_claim_next(*, actor: str, now=None) -> Claim | None:
@@ -139,7 +123,7 @@ def release(claim: Claim) -> None:
 
 def lease_renew_if_short(claim: Claim, *, now=None) -> bool:
     """Make sure the lease outlasts the handler about to run; False if it was lost."""
-    now = now or timezone.now()
+    now = now or claim.clock.now()
     needed = now + timedelta(seconds=lease_seconds(claim.delivery.handler))
     if claim.delivery.lease_expires_at >= needed - timedelta(seconds=messaging_settings().lease_grace / 2):
         return True
@@ -155,7 +139,9 @@ def leases_renew(claims: list[Claim], *, now=None) -> None:
 
     A claim whose lease was lost meanwhile is left as it is: its run is refused at commit.
     """
-    now = now or timezone.now()
+    if not claims:
+        return
+    now = now or claims[0].clock.now()
     half_grace = timedelta(seconds=messaging_settings().lease_grace / 2)
     short = [c for c in claims if c.delivery.lease_expires_at < now + _lease(c) - half_grace]
     if not short:
