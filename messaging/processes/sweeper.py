@@ -7,7 +7,9 @@ dead-lettered, without counting against its context's breaker (the worker
 failed, not the context). So does a running delivery that no lease can ever
 free: none at all, or one absurdly far in the future (a row edited by hand, a
 host's clock far ahead). If due deliveries wait and no wake-up is queued,
-workers are woken.
+workers are woken. Leases are read against the database's clock, which the
+workers that wrote them used too: a sweeper on a host whose clock is off
+neither takes back a live lease nor leaves an expired one.
 """
 
 from dataclasses import dataclass
@@ -15,10 +17,9 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from messaging.models import Delivery, DeliveryStatus
-from messaging.runtime import failures, wakeup
+from messaging.runtime import clock, failures, wakeup
 from messaging.runtime.claims import due_deliveries, lease_seconds
 from messaging.runtime.registry import registry
 
@@ -76,7 +77,8 @@ def expire_leases(now) -> int:
 
 
 def sweep(now=None) -> Sweep:
-    now = now or timezone.now()
+    """One round; ``now`` stands for the database's clock (tests move it), by default read from the database."""
+    now = now or clock.now()
     expired = expire_leases(now)
     woken = 0
     if due_deliveries(now).exists() and wakeup.queued_wakeups() < wakeup.worker_count():

@@ -18,11 +18,10 @@ import traceback as tracebacks
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from messaging.errors import PermanentError
 from messaging.models import Delivery, DeliveryStatus, Step
-from messaging.runtime import breaker, journal, outcomes
+from messaging.runtime import breaker, clock, journal, outcomes
 from messaging.runtime.conf import messaging_settings
 from messaging.runtime.contention import is_contention
 from messaging.runtime.policy import DEFAULT_POLICY
@@ -76,7 +75,7 @@ def settle(
     ``charge_breaker`` False: the context is not to blame (a crash, a lost race).
     ``probe``: the attempt probed an open breaker; a transient failure gives the attempt back.
     """
-    now = timezone.now()
+    now = clock.now()  # the retry is due by the clock that claims compare it with
     policy = policy_for(delivery.handler)
     uncounted = probe and not permanent
     attempts = delivery.attempts - 1 if uncounted else delivery.attempts
