@@ -2,8 +2,9 @@
 
 Owns the write side (``bus``, ``outbox``, ``journal``, ``signing``, ``limits``); the
 registry of message types and their handlers (``registry``, ``decorators``); what a
-worker does with a due delivery (``claims``, ``worker``, ``pipeline``, ``failures``,
-``breaker``, ``timeouts``, ``wakeup``); and the shared-memory ``board`` through
+worker does with a due delivery (``claims``, ``choice``, ``worker``, ``pipeline``,
+``failures``, ``breaker``, ``timeouts``, ``wakeup``) and the database's ``clock`` it reads
+due times and leases on; and the shared-memory ``board`` through
 which a worker hears that its supervised cluster is stopping.
 
 May import: Django, django-q2, ``messaging.models``, ``messaging.contracts``,
