@@ -9,6 +9,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+# Whatever serves this application is a web process: on PostgreSQL it borrows connections from a pool
+# (settings, "Database"). Set before the settings load; every other entry point (manage.py) is a worker.
+os.environ.setdefault("MARKETPLACE_PROCESS", "web")
 django_asgi_app = get_asgi_application()
 
 # These import models and settings: only once Django is set up.

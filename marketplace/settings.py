@@ -103,12 +103,29 @@ TEMPLATES = [
 ]
 
 # --- Database --------------------------------------------------------------
+# A process is a web process (daphne: marketplace/asgi.py says so) or a worker (qcluster, messaging_sweeper,
+# any other manage.py command). A worker keeps one persistent connection per process. A web process runs sync
+# views and database_sync_to_async calls in threads, and a persistent connection belongs to its thread, so on
+# PostgreSQL the web process borrows connections from a psycopg pool instead, for one request at a time; a
+# request that finds the pool empty waits DB_POOL_TIMEOUT seconds, then answers 503 "busy, try again".
+# The README's "Deploying" adds up the connections of every process.
+MARKETPLACE_PROCESS = os.environ.get("MARKETPLACE_PROCESS", "worker")
+if MARKETPLACE_PROCESS not in {"web", "worker"}:
+    raise ImproperlyConfigured(f"MARKETPLACE_PROCESS={MARKETPLACE_PROCESS!r} is neither 'web' nor 'worker'.")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=600,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and MARKETPLACE_PROCESS == "web":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both at once
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "8")),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+    }
 SQLITE_BUSY_TIMEOUT = 20  # seconds a writer waits for SQLite's one write lock before "busy, try again"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two writers queue
@@ -202,8 +219,17 @@ STORAGES = {
     },
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG and env_bool("BEHIND_TLS_PROXY")
+# --- HTTPS: behind a proxy that ends TLS and says so in X-Forwarded-Proto ----------------------------------
+# BEHIND_TLS_PROXY=1 trusts that header (the proxy must set it, overwriting the client's), sends plain-HTTP
+# requests to HTTPS and keeps session and CSRF cookies to HTTPS. HSTS is a promise browsers remember for
+# SECURE_HSTS_SECONDS, to every subdomain with SECURE_HSTS_INCLUDE_SUBDOMAINS: off until set.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BEHIND_TLS_PROXY
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
