@@ -2,6 +2,7 @@
 
 Every phase starts from a copy of the freshly migrated database, so no phase
 sees another's rows (left-over wake-ups, deliveries, journal entries).
+``bench/postgres_environment.py`` does the same on a PostgreSQL server.
 """
 
 import os
@@ -26,7 +27,7 @@ class Environment:
         os.environ.update(
             {
                 "MARKETPLACE_VAR_DIR": str(self.dir),
-                "DATABASE_URL": f"sqlite:///{self.db}",
+                "DATABASE_URL": self.database_url(),
                 "DEBUG": "1" if debug else "0",
                 "DJANGO_SETTINGS_MODULE": "bench.settings",
                 "Q_WORKERS": str(workers),
@@ -42,6 +43,9 @@ class Environment:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
 
+    def database_url(self) -> str:
+        return f"sqlite:///{self.db}"
+
     def setup(self) -> None:
         """Start Django here, migrate, and keep the migrated database as the template."""
         import django
@@ -50,14 +54,20 @@ class Environment:
         django.setup()
         call_command("migrate", verbosity=0, interactive=False)
         self._close_connections()
+        self.save_template()
+
+    def save_template(self) -> None:
         shutil.copyfile(self.db, self.dir / TEMPLATE_NAME)
+
+    def restore_template(self) -> None:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.db}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.dir / TEMPLATE_NAME, self.db)
 
     def reset(self) -> None:
         """Back to the freshly migrated database and empty traces (no cluster may be running)."""
         self._close_connections()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self.db}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.dir / TEMPLATE_NAME, self.db)
+        self.restore_template()
         for trace in self.traces.iterdir():
             trace.unlink()
 
