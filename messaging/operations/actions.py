@@ -5,12 +5,11 @@ commands are its doors."""
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from messaging.models import Delivery, DeliveryStatus, FaultSetting, HandlerState, Step
 from messaging.operations.replay import replay_request_build, replay_run
 from messaging.operations.selection import Selection
-from messaging.runtime import journal, wakeup
+from messaging.runtime import clock, journal, wakeup
 from messaging.runtime.registry import registry
 
 
@@ -26,7 +25,7 @@ def dead_letters_chosen(*, delivery_ids=(), message_ids=(), message_type: str = 
 
 def dead_letters_retry(deliveries, *, actor: str) -> int:
     """Give dead-lettered deliveries a fresh set of attempts; returns how many."""
-    now = timezone.now()
+    now = clock.now()  # due by the clock claims read
     retried = 0
     with transaction.atomic():
         for delivery in (

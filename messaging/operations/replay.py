@@ -22,12 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from messaging.models import Delivery, DeliveryStatus, Step
 from messaging.operations.replay_targets import BATCH_SIZE, ReplayRequest, Target, replay_count, replay_targets
 from messaging.operations.selection import Selection, SelectionError
-from messaging.runtime import journal, wakeup
+from messaging.runtime import clock, journal, wakeup
 from messaging.runtime.registry import registry
 
 __all__ = [  # what the commands use; the reading side lives in replay_targets
@@ -200,7 +199,7 @@ def replay_batch(targets: list[Target], request: ReplayRequest) -> Tally:
     if runnable:
         apply = _deliver_new if request.to_handler else _reset
         with transaction.atomic():
-            taken = apply(runnable, request, now=timezone.now())
+            taken = apply(runnable, request, now=clock.now())  # due by the clock claims read
             if taken:
                 wakeup.wake_on_commit(taken)
         tally.enqueued += taken

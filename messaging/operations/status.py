@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.db.models import Count, Min, TextField
 from django.db.models.functions import Cast, Length
-from django.utils import timezone
 
 from messaging.models import (
     WAITING_STATUSES,
@@ -23,13 +22,13 @@ from messaging.models import (
     WatchdogState,
 )
 from messaging.processes import sweeper, watchdog
-from messaging.runtime import wakeup
+from messaging.runtime import clock, wakeup
 from messaging.runtime.conf import messaging_settings
 from messaging.runtime.registry import registry
 
 
 def status_snapshot(now=None) -> dict:
-    now = now or timezone.now()
+    now = now or clock.now()  # the clock due times and leases are written on
     return {
         "at": now.isoformat(),
         "deliveries": deliveries_by_status(),

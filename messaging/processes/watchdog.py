@@ -14,7 +14,9 @@ writes and from the delivery rows themselves:
   takes work again (journaled as ``recovered``).
 
 Each state change is a compare-and-set on its row, so with several sweepers
-each is made, and journaled, once.
+each is made, and journaled, once. Its ``now`` is the database's clock, the one
+due times are written on, so a sweeper on a host whose clock is off sees the
+same overdue work as the workers.
 """
 
 import logging
@@ -23,10 +25,9 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from messaging.models import ProcessHeartbeat, ProcessKind, ProcessState, Step, WatchdogState
-from messaging.runtime import journal
+from messaging.runtime import clock, journal
 from messaging.runtime.claims import due_deliveries
 from messaging.runtime.conf import messaging_settings
 
@@ -43,7 +44,7 @@ class Watch:
 
 
 def watch(*, actor: str, now=None) -> Watch:
-    now = now or timezone.now()
+    now = now or clock.now()
     silenced = processes_silence(now, actor=actor)
     stalled = stall_check(now, actor=actor)
     gone = (ProcessState.STOPPED, ProcessState.SILENT)

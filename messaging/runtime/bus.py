@@ -13,7 +13,7 @@ from django.utils import timezone
 from messaging.contracts import Command, Event
 from messaging.errors import NoHandlerError, UnknownHandlerError
 from messaging.models import Step
-from messaging.runtime import outbox
+from messaging.runtime import clock, outbox
 from messaging.runtime.registry import registry
 
 
@@ -60,7 +60,7 @@ def _due(delay: timedelta | float | None, not_before: datetime | None) -> dateti
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         if seconds < 0:
             raise ValueError(f"delay cannot be negative ({seconds}s)")
-        return timezone.now() + timedelta(seconds=seconds) if seconds else None
+        return clock.recent().now() + timedelta(seconds=seconds) if seconds else None  # the clock claims read
     if not_before is not None and timezone.is_naive(not_before):
         raise ValueError("not_before must be timezone-aware")
     return not_before

@@ -7,14 +7,18 @@ behind writes leases that are over before they begin. So the times that decide
 who may run what are read from the database: on PostgreSQL its
 ``statement_timestamp()``, read once and kept as an offset from the host's
 clock, so a worker's batch computes its later renewals without asking again.
-SQLite runs on the host: its clock is the host's.
+Publishing, on the hot path, asks at most every ``READING_LIFETIME`` seconds
+(``recent``). SQLite runs on the host: its clock is the host's.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from django.db import connection
 from django.utils import timezone
+
+READING_LIFETIME = 5.0  # seconds a reading of the database's clock serves ``recent`` before it is read again
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,37 @@ def database() -> Clock:
     """Read the database's clock (one query on PostgreSQL; none on SQLite, whose clock is the host's)."""
     if connection.vendor != "postgresql":
         return HOST
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement_timestamp()")
-        (at,) = cursor.fetchone()
-    return Clock(offset=at - timezone.now())
+    return Clock(offset=_database_time() - timezone.now())
 
 
 def now() -> datetime:
     """The database's time now."""
     return database().now()
+
+
+_reading: tuple[float, datetime] | None = None  # (this host's monotonic clock, the database's time) at the last reading
+
+
+def recent() -> Clock:
+    """The database's clock from a reading at most ``READING_LIFETIME`` seconds old (a query at most that often).
+
+    The reading is carried forward on the host's monotonic clock, not its wall clock, so a host whose wall
+    clock is stepped meanwhile still tells the database's time. It lags the database by the reading's
+    return trip, a millisecond or so: a time written from it is never ahead of the database's.
+    """
+    global _reading
+    if connection.vendor != "postgresql":
+        return HOST
+    reading = _reading
+    if reading is None or monotonic() - reading[0] > READING_LIFETIME:
+        database_time = _database_time()
+        reading = _reading = (monotonic(), database_time)
+    read_at, database_time = reading
+    return Clock(offset=database_time + timedelta(seconds=monotonic() - read_at) - timezone.now())
+
+
+def _database_time() -> datetime:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement_timestamp()")
+        (at,) = cursor.fetchone()
+    return at

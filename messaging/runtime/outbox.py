@@ -2,16 +2,19 @@
 
 Nothing is handed to a worker before commit: the wake-up is registered with
 ``transaction.on_commit``, so a rollback leaves no row and no task behind.
+
+Its times (the message's, its journal entry's, its deliveries' due time) are
+the database's (``clock.recent``), so a delivery is due when claims on any
+host say so, however far off the publishing host's clock.
 """
 
 import uuid
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from messaging.models import Delivery, Message
-from messaging.runtime import journal, limits, signing, wakeup
+from messaging.runtime import clock, journal, limits, signing, wakeup
 from messaging.runtime.context import for_new_message
 
 
@@ -26,7 +29,7 @@ def write(
     causation_id: str | None = None,
 ) -> Message:
     """Persist ``message`` (a contract instance) with one delivery per handler."""
-    now = timezone.now()
+    now = clock.recent().now()
     origin = for_new_message()
     row = Message(
         id=uuid.uuid4(),

@@ -12,7 +12,6 @@ import os
 from time import monotonic
 
 from django.db import transaction
-from django.utils import timezone
 
 from messaging.runtime import board, journal, pipeline, wakeup
 from messaging.runtime.claims import Claim, delivery_claim_batch, due_deliveries, leases_renew, release
@@ -35,7 +34,7 @@ def drain(*, actor: str) -> int:
             return done
         done += execute_batch(claims)
         if monotonic() >= deadline:
-            if due_deliveries(timezone.now()).exists():
+            if due_deliveries(claims[0].clock.now()).exists():  # the database's clock, as the claim read it
                 wakeup.wake()  # budget spent with work left: hand over to a fresh task
             break
     return done

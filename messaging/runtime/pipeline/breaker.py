@@ -2,9 +2,9 @@
 
 Outermost, because it acts on how the attempt ended: once a failure is
 recorded (which may open the breaker), the batch stops running that context.
+The breaker is read on the database's clock as the claim read it, the clock
+its reopening time was written on.
 """
-
-from django.utils import timezone
 
 from messaging.runtime import breaker
 from messaging.runtime.claims import release
@@ -17,5 +17,5 @@ def step(attempt, next):
         attempt.outcome = RELEASED
         return
     next(attempt)
-    if attempt.outcome != SUCCEEDED and breaker.is_blocking(attempt.context, timezone.now()):
+    if attempt.outcome != SUCCEEDED and breaker.is_blocking(attempt.context, attempt.claim.clock.now()):
         attempt.halted.add(attempt.context)
