@@ -66,7 +66,7 @@ def _set_paused(handler_name: str, *, paused: bool, actor: str) -> None:
             Step.PAUSED if paused else Step.RESUMED, handler=handler.name, context=handler.context, actor=actor
         )
         if not paused:
-            wakeup.wake_on_commit(wakeup.worker_count())
+            wakeup.wake_on_commit(wakeup.live_worker_count())
 
 
 def delivery_replay(delivery_id: int, *, actor: str) -> bool:

@@ -2,17 +2,32 @@
 
 The delivery rows are the queue; a wake-up task that finds nothing to do is
 cheap, and one that is lost is made good by the sweeper.
+
+Every cluster sharing the broker takes wake-ups from it, so a burst wakes as
+many workers as the live clusters have between them, read from their
+heartbeats every few seconds (``LIVE_WORKERS_LIFETIME``), not per publish.
 """
 
 import os
+from datetime import timedelta
 from functools import cache
+from time import monotonic
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
+from messaging.models import ProcessHeartbeat, ProcessKind, ProcessState
+from messaging.runtime import clock
+from messaging.runtime.conf import messaging_settings
+
 RUN_DUE_DELIVERIES = "messaging.runtime.worker.run_due_deliveries"
+LIVE_WORKERS_LIFETIME = 5.0  # seconds a count of the live clusters' workers serves before it is read again
+TAKING_WORK = (ProcessState.STARTING, ProcessState.RUNNING, ProcessState.RESTARTING)  # a stopping one takes none
+
+_live_workers: tuple[float, int] | None = None  # (this host's monotonic clock, the count) at the last count
 
 
 @cache
@@ -26,7 +41,35 @@ def broker():
 
 
 def worker_count() -> int:
+    """This process's cluster's workers, as configured."""
     return int(settings.Q_CLUSTER.get("workers", 1))
+
+
+def live_worker_count() -> int:
+    """The workers of every live cluster, as their heartbeats last said, counted at most every few seconds.
+
+    Never fewer than ``worker_count()``: before any cluster has said how many it runs (one just started, or
+    none is supervised, as in tests), one cluster like this process's is assumed.
+    """
+    global _live_workers
+    counted = _live_workers
+    if counted is None or monotonic() - counted[0] > LIVE_WORKERS_LIFETIME:
+        counted = _live_workers = (monotonic(), _live_cluster_workers())
+    return max(worker_count(), counted[1])
+
+
+def live_worker_count_forget() -> None:
+    """Count again at the next wake-up (the heartbeats just changed, as in tests)."""
+    global _live_workers
+    _live_workers = None
+
+
+def _live_cluster_workers() -> int:
+    # Heartbeats older than ``silent_after`` are a cluster gone (or about to be declared silent by a sweeper),
+    # judged on the database's clock as the watchdog judges them.
+    fresh = clock.recent().now() - timedelta(seconds=messaging_settings().silent_after)
+    clusters = ProcessHeartbeat.objects.filter(kind=ProcessKind.CLUSTER, state__in=TAKING_WORK, beat_at__gte=fresh)
+    return clusters.aggregate(workers=Sum("workers"))["workers"] or 0
 
 
 def wake(deliveries: int = 1) -> int:
@@ -38,7 +81,7 @@ def wake(deliveries: int = 1) -> int:
     the project reserves for messaging; were it shared, a delivery could wait
     for the sweeper, never longer.)
     """
-    wanted = max(1, min(deliveries, worker_count()))
+    wanted = max(1, min(deliveries, live_worker_count()))
     tasks = wanted - queued_wakeups()
     for _ in range(tasks):
         async_task(RUN_DUE_DELIVERIES, broker=broker(), task_name="messaging wake-up")
