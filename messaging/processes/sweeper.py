@@ -81,6 +81,6 @@ def sweep(now=None) -> Sweep:
     now = now or clock.now()
     expired = expire_leases(now)
     woken = 0
-    if due_deliveries(now).exists() and wakeup.queued_wakeups() < wakeup.worker_count():
-        woken = wakeup.wake(wakeup.worker_count())
+    if due_deliveries(now).exists() and wakeup.queued_wakeups() < wakeup.live_worker_count():
+        woken = wakeup.wake(wakeup.live_worker_count())
     return Sweep(expired=expired, woken=woken)
