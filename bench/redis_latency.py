@@ -43,12 +43,20 @@ def main(argv=None) -> int:
         bus = phases.latency(env, args.rate, args.seconds, args.timeout)
         raw = raw_latency(env, args.rate, args.seconds, args.timeout)
         print(f"latency on Redis at {args.rate:g} msgs/s for {args.seconds:g}s, cluster running (2 workers):")
-        print(f"  c messaging commit->handler:      {phases._summary(bus.to_handler)}")
-        print(f"  c messaging commit->finished_at:  {phases._summary(bus.to_finished)}")
-        print(f"  d raw django-q2 enqueue->started: {phases._summary(raw)}")
+        print(f"  c messaging commit->handler:      {_summary(bus.to_handler)}")
+        print(f"  c messaging commit->finished_at:  {_summary(bus.to_finished)}")
+        print(f"  d raw django-q2 enqueue->started: {_summary(raw)}")
     finally:
         env.cleanup()
     return 0
+
+
+def _summary(values: list[float]) -> str:
+    from bench.phases import percentile
+
+    ms = [value * 1000 for value in values]
+    shares = "  ".join(f"p{pct} {percentile(ms, pct):6.1f} ms" for pct in (50, 95, 99))
+    return f"{shares}  max {max(ms):6.1f} ms  (n={len(ms)})"
 
 
 def raw_latency(env, rate: float, seconds: float, timeout: float) -> list[float]:
