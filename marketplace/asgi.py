@@ -10,9 +10,16 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 # Whatever serves this application is a web process: on PostgreSQL it borrows connections from a pool
-# (settings, "Database"). Set before the settings load; every other entry point (manage.py) is a worker.
+# (settings, "Database"). Said to the settings as they load, then taken back out of the environment: a
+# process this one starts (a worker cluster a test starts, a command) decides for itself; a forked worker
+# inheriting "web" would share a pool made for threads.
+told = "MARKETPLACE_PROCESS" not in os.environ
 os.environ.setdefault("MARKETPLACE_PROCESS", "web")
-django_asgi_app = get_asgi_application()
+try:
+    django_asgi_app = get_asgi_application()
+finally:
+    if told:
+        del os.environ["MARKETPLACE_PROCESS"]
 
 # These import models and settings: only once Django is set up.
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -4,6 +4,7 @@ and web processes borrow PostgreSQL connections from a pool while workers keep t
 Each case runs the real settings (not the tests') in a process of its own, with only the environment given.
 """
 
+import importlib
 import json
 import os
 import re
@@ -91,7 +92,9 @@ def database_settings(env: dict[str, str], *, through_asgi: bool = False) -> dic
     them; ``through_asgi`` loads them the way daphne does, through ``marketplace.asgi``."""
     load = "import marketplace.asgi" if through_asgi else "import django; django.setup()"
     script = f"""{load}
+import importlib
 import json
+import os
 from django.conf import settings
 from django.db import connection
 pool = connection.pool if connection.vendor == "postgresql" else None
@@ -99,6 +102,7 @@ print(json.dumps({{
     "process": settings.MARKETPLACE_PROCESS,
     "database": settings.DATABASES["default"],
     "pool": pool and {{"class": type(pool).__name__, "min": pool.min_size, "max": pool.max_size}},
+    "environment": os.environ.get("MARKETPLACE_PROCESS"),
 }}, default=str))
 """
     result = run(env, "-c", script)
@@ -132,6 +136,14 @@ class TestConnections:
 
         assert seen["process"] == "web"
         assert "pool" in seen["database"]["OPTIONS"]
+        assert seen["environment"] is None  # what it starts is not told it is a web process
+
+    def test_a_process_started_after_the_asgi_entry_point_loaded_is_a_worker(self, monkeypatch):
+        # the test process itself: settings are loaded, and daphne-based tests import the entry point
+        monkeypatch.delenv("MARKETPLACE_PROCESS", raising=False)
+        importlib.reload(importlib.import_module("marketplace.asgi"))
+
+        assert "MARKETPLACE_PROCESS" not in os.environ
 
     def test_a_worker_keeps_a_persistent_connection(self, env):
         seen = database_settings(env)
