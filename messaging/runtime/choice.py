@@ -45,6 +45,7 @@ class Choice:
         self.blocked = {context for context, b in self.breakers.items() if b.blocks(now)}
         self.blocked |= {context for context, room in self.slow.items() if room <= 0}
         self.chosen: list[int] = []
+        self.locked: dict[int, Delivery] = {}  # locking: the rows chosen, read whole with their messages
         self.probing: set[str] = set()
         self.settled: set[str] = set()  # contexts of which this batch takes no more (slow, or probing)
 
@@ -83,31 +84,33 @@ class Choice:
             rows = list(
                 due.exclude(pk__in=seen)
                 .exclude(context__in=self.settled)
-                .select_for_update(skip_locked=True)
-                .values_list("id", "context")[:wanted]
+                .select_related("message")
+                .select_for_update(skip_locked=True, of=("self",))[:wanted]
             )
-            for pk, context in rows:
-                seen.append(pk)
-                self.offer(pk, context, locking=True)
+            for row in rows:
+                seen.append(row.pk)
+                if self.offer(row.pk, row.context, locking=True):
+                    self.locked[row.pk] = row
             if len(rows) < wanted:
                 break
 
-    def offer(self, pk: int, context: str, *, locking: bool = False) -> None:
-        """Take the delivery into the batch unless a rule refuses it."""
+    def offer(self, pk: int, context: str, *, locking: bool = False) -> bool:
+        """Take the delivery into the batch unless a rule refuses it; True if taken."""
         if context in self.slow:
             self.settled.add(context)
             if self.slow[context] <= 0:
-                return
+                return False
             self.slow[context] = 0  # one slow delivery per batch: it runs alone, its latency outside a transaction
             if locking and not _slow_share_held(context):
-                return
+                return False
         if context in self.breakers and self.breakers[context].awaits_probe(self.now):
             # One delivery is the probe of an open breaker, and only if we win it.
             self.settled.add(context)
             if context in self.probing or not _probe_won(context, self.now, locking=locking):
-                return
+                return False
             self.probing.add(context)
         self.chosen.append(pk)
+        return True
 
 
 def _slow_share_held(context: str) -> bool:

@@ -81,15 +81,23 @@ def _leased(batch: choice.Choice, actor: str, reading: Clock) -> list[Claim]:
     if not batch.chosen:
         return []
     token = uuid.uuid4()
+    lease = {
+        "status": DeliveryStatus.RUNNING,
+        "lease_token": token,
+        "lease_expires_at": batch.now + timedelta(seconds=lease_seconds("")),  # renewed per handler if short
+        "updated_at": batch.now,
+    }
     with transaction.atomic(savepoint=False):
         Delivery.objects.filter(pk__in=batch.chosen, status__in=WAITING_STATUSES).update(
-            status=DeliveryStatus.RUNNING,
-            lease_token=token,
-            lease_expires_at=batch.now + timedelta(seconds=lease_seconds("")),  # renewed per handler if short
-            attempts=F("attempts") + 1,
-            updated_at=batch.now,
+            attempts=F("attempts") + 1, **lease
         )
-        claimed = list(Delivery.objects.filter(pk__in=batch.chosen, lease_token=token).select_related("message"))
+        if batch.locked:  # read whole under the lock: nothing changed them since but this update
+            claimed = [batch.locked[pk] for pk in batch.chosen]
+            for delivery in claimed:
+                delivery.attempts += 1
+                vars(delivery).update(lease)
+        else:
+            claimed = list(Delivery.objects.filter(pk__in=batch.chosen, lease_token=token).select_related("message"))
     claimed.sort(key=lambda d: (d.available_at, d.pk))
     return [
         Claim(

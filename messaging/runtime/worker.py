@@ -48,8 +48,9 @@ def execute_batch(claims: list[Claim]) -> int:
     fall together); the group shares one commit, kept to
     ``group_commit_seconds`` so that a slow handler gets its own. On SQLite,
     with one writer at a time, this turns a write transaction per delivery
-    into one per group; elsewhere each delivery commits alone, so a group never
-    holds one handler's row locks while another waits for locks. A crash loses
+    into one per group; elsewhere each delivery commits alone, in a transaction
+    of its own rather than a savepoint of a group's, so a group never holds one
+    handler's row locks while another waits for locks. A crash loses
     the group's uncommitted successes: their leases expire and they run again,
     effects once. A delivery whose chain runs alone (it sleeps outside any
     transaction) runs alone and last, so the others of its batch do not wait
@@ -68,8 +69,8 @@ def execute_batch(claims: list[Claim]) -> int:
                 release(claim)
             break
         leases_renew(pending)
-        if chains[pending[0].delivery.context].runs_alone:
-            ran += _run(pending.pop(0), chains, halted)
+        if not window or chains[pending[0].delivery.context].runs_alone:
+            ran += _run(pending.pop(0), chains, halted)  # its own transaction: no group, no savepoint
             continue
         with transaction.atomic():
             opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert

@@ -7,7 +7,7 @@ from django.db import connection  # noqa: F401 (read by the skipif condition)
 from django.utils import timezone
 
 import messaging
-from messaging.models import Delivery, DeliveryStatus
+from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step
 from messaging.processes.sweeper import sweep
 from messaging.runtime.claims import delivery_claim_next, lease_seconds
 from messaging.runtime.worker import execute
@@ -89,3 +89,18 @@ def test_a_retry_scheduled_by_a_host_whose_clock_is_ahead_is_due_when_the_databa
     assert Delivery.objects.get().available_at <= timezone.now()
     assert run_deliveries() == 1
     assert Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_worker_whose_clock_is_behind_journals_its_steps_at_the_database_time(host_clock, run_deliveries):
+    messaging.publish(Positive(number=1))
+    truth = timezone.now()
+
+    host_clock(-SKEW)
+    assert run_deliveries() == 1
+    host_clock(None)
+
+    delivery = Delivery.objects.get()
+    steps = JournalEntry.objects.filter(handler=delivery.handler).values_list("step", "at")
+    assert {step for step, _ in steps} == {Step.STARTED, Step.SUCCEEDED}
+    for step, at in [*steps, ("finished", delivery.finished_at)]:
+        assert abs(at - truth) < timedelta(seconds=30), f"{step} at {at}, the database's time {truth}"

@@ -5,8 +5,6 @@ from datetime import datetime
 from time import monotonic
 from typing import Any
 
-from django.utils import timezone
-
 from messaging.models import FaultSetting
 from messaging.runtime.claims import Claim
 from messaging.runtime.registry import Handler
@@ -24,7 +22,7 @@ class Attempt:
     halted: set[str]  # contexts whose breaker opened during this batch, shared by its attempts
     successes: list | None = None  # given: a success's journal rows go here, for the batch's commit
     fault: FaultSetting | None = None  # the fault lab's setting for its context, as read for the batch
-    started_at: datetime = field(default_factory=timezone.now)
+    started_at: datetime | None = None  # the database's time, as the claim's clock tells it (set at creation)
     started: float = field(default_factory=monotonic)
     handler: Handler | None = None  # set by the "load" step, with the message
     message: Any = None
@@ -32,6 +30,10 @@ class Attempt:
     result: Any = None  # what the handler returned
     outcome: str = ""  # one of the constants above, once known
     error: BaseException | None = None  # the error the attempt failed with, if it did
+
+    def __post_init__(self):
+        if self.started_at is None:
+            self.started_at = self.claim.clock.now()
 
     @property
     def delivery(self):

@@ -9,7 +9,6 @@ one insert) and a command's outcome sent, all before the commit.
 import json
 
 from django.db import transaction
-from django.utils import timezone
 
 from messaging.errors import LeaseLostError, PermanentError
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Step
@@ -32,7 +31,7 @@ def step(attempt, next):
 def succeed(attempt) -> list[JournalEntry]:
     """Mark the delivery succeeded if the lease is still ours; returns the attempt's journal rows."""
     claim, duration_ms = attempt.claim, attempt.duration_ms()
-    delivery, row, now, result = claim.delivery, claim.delivery.message, timezone.now(), attempt.result
+    delivery, row, now, result = claim.delivery, claim.delivery.message, claim.clock.now(), attempt.result
     if result is not None and row.kind != "command":
         result = None  # only commands have outcomes worth keeping
     try:
