@@ -59,10 +59,21 @@ def why_stranded(delivery, now) -> str:
 
 
 def expire_leases(now) -> int:
-    """Settle stranded deliveries as failed attempts (not charged to their breakers); returns how many."""
+    """Settle stranded deliveries as failed attempts (not charged to their breakers); returns how many.
+
+    Several sweepers may find the same rows at once. Each row is read again, if still stranded, in the
+    transaction that settles it: locked on PostgreSQL (a row another sweeper holds is skipped), behind
+    the one write lock on SQLite. The lease token alone cannot guard it: a row that had none still has
+    none once settled, and a second sweeper would settle it again.
+    """
     expired = 0
-    for delivery in stranded(now).select_related("message").order_by("lease_expires_at")[:500]:
+    for found in stranded(now).order_by("lease_expires_at").values_list("pk", flat=True)[:500]:
         with transaction.atomic():
+            # Not the message's row: its other deliveries may be settled by another sweeper meanwhile.
+            locked = stranded(now).select_for_update(skip_locked=True, of=("self",)).select_related("message")
+            delivery = locked.filter(pk=found).first()
+            if delivery is None:
+                continue  # settled meanwhile, or being settled now, by another sweeper
             failures.settle(
                 delivery,
                 token=delivery.lease_token,
