@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from messaging.models import ProcessHeartbeat, ProcessKind, ProcessState
@@ -23,6 +24,15 @@ def test_wake_ups_already_waiting_in_the_broker_are_not_doubled():
     assert wakeup.wake(deliveries=1) == 0  # the waiting task will run after this commit anyway
     assert wakeup.wake(deliveries=5) == 1  # only the shortfall
     assert OrmQ.objects.count() == 2
+
+
+def test_a_wake_up_a_worker_has_taken_no_longer_counts_as_waiting():
+    wakeup.wake(deliveries=2)
+    taken = OrmQ.objects.first()
+
+    OrmQ.objects.filter(pk=taken.pk).update(lock=timezone.now() + timedelta(seconds=60))  # as a worker leases it
+
+    assert wakeup.queued_wakeups() == 1 == wakeup.broker().queue_size()  # the broker's own count agrees
 
 
 @pytest.fixture
