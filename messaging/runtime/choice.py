@@ -17,7 +17,15 @@ from math import ceil
 
 from django.db.models import Count
 
-from messaging.models import WAITING_STATUSES, CircuitBreaker, Delivery, DeliveryStatus, FaultSetting, HandlerState
+from messaging.models import (
+    WAITING_STATUSES,
+    BreakerState,
+    CircuitBreaker,
+    Delivery,
+    DeliveryStatus,
+    FaultSetting,
+    HandlerState,
+)
 from messaging.runtime import breaker, faults, wakeup
 
 
@@ -27,9 +35,13 @@ def choose_reading(now, limit: int) -> "Choice":
     return choice
 
 
-def choose_locking(now, limit: int) -> "Choice":
-    """Call in the transaction that leases the rows chosen: they stay locked until it ends."""
-    choice = Choice(now)
+def choose_locking(now, limit: int, *, ruled_only: bool = False) -> "Choice":
+    """Call in the transaction that leases the rows chosen: they stay locked until it ends.
+
+    ``ruled_only``: only among the contexts a rule holds back (a breaker not closed, a slow context), those
+    that the one-statement claim (``claim_statement``) leaves to this module.
+    """
+    choice = Choice(now, ruled_only=ruled_only)
     choice.choose_locking(limit)
     return choice
 
@@ -37,11 +49,13 @@ def choose_locking(now, limit: int) -> "Choice":
 class Choice:
     """The rules of one claim's moment, read once, and the deliveries chosen under them."""
 
-    def __init__(self, now):
+    def __init__(self, now, *, ruled_only: bool = False):
         self.now = now
         self.paused = set(HandlerState.objects.filter(paused=True).values_list("handler", flat=True))
         self.breakers = breaker.states()
         self.slow = _slow_context_room(faults.snapshot())
+        self.ruled = {c for c, b in self.breakers.items() if b.state != BreakerState.CLOSED} | set(self.slow)
+        self.ruled_only = ruled_only
         self.blocked = {context for context, b in self.breakers.items() if b.blocks(now)}
         self.blocked |= {context for context, room in self.slow.items() if room <= 0}
         self.chosen: list[int] = []
@@ -50,12 +64,13 @@ class Choice:
         self.settled: set[str] = set()  # contexts of which this batch takes no more (slow, or probing)
 
     def due(self):
-        return (
+        due = (
             Delivery.objects.filter(status__in=WAITING_STATUSES, available_at__lte=self.now)
             .exclude(handler__in=self.paused)
             .exclude(context__in=self.blocked)
             .order_by("available_at", "id")
         )
+        return due.filter(context__in=self.ruled) if self.ruled_only else due
 
     def choose_reading(self, limit: int) -> None:
         """Choose among candidates read without a lock (the lease's compare-and-set settles races)."""

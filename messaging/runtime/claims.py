@@ -6,9 +6,12 @@ fault lab's slow contexts, a backlog shared between workers) and leases it
 (one token, an expiry, one more attempt each) in one short write transaction.
 How two workers are kept off one delivery depends on the database:
 
-- PostgreSQL: the rows are chosen ``FOR UPDATE SKIP LOCKED`` in the
-  transaction that leases them, so workers claiming at the same moment take
-  disjoint rows, and none comes back empty while others are due.
+- PostgreSQL: the rows are chosen ``FOR UPDATE SKIP LOCKED`` by the statement
+  (or in the transaction) that leases them, so workers claiming at the same
+  moment take disjoint rows, and none comes back empty while others are due.
+  The usual claim is one statement (``claim_statement``); a moment with a
+  breaker not closed or a context slowed down by the fault lab also takes
+  ``choice``'s rules, decided in Python, for those contexts.
 - SQLite (one writer at a time): candidates are read without a lock (a plain
   WAL read), then leased by an UPDATE guarded by their status, a
   compare-and-set: two workers that read the same candidates cannot both
@@ -31,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from messaging.models import WAITING_STATUSES, Delivery, DeliveryStatus, HandlerState
-from messaging.runtime import breaker, choice, clock
+from messaging.runtime import breaker, choice, claim_statement, clock, wakeup
 from messaging.runtime.clock import HOST, Clock
 from messaging.runtime.conf import messaging_settings
 from messaging.runtime.registry import registry
@@ -68,13 +71,35 @@ def delivery_claim_batch(*, actor: str, now=None, limit: int | None = None) -> l
 
     ``now`` stands for the database's clock (tests move it); by default it is read from the database.
     """
+    limit = limit or messaging_settings().claim_batch
+    if connection.features.has_select_for_update_skip_locked and now is None:
+        return _claimed_in_one_statement(actor, limit)
     reading = HOST if now else clock.database()
     now = now or reading.now()
-    limit = limit or messaging_settings().claim_batch
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             return _leased(choice.choose_locking(now, limit), actor, reading)
     return _leased(choice.choose_reading(now, limit), actor, reading)
+
+
+def _claimed_in_one_statement(actor: str, limit: int) -> list[Claim]:
+    """PostgreSQL: the usual claim in one statement (``claim_statement``); ``choice`` only for what it left.
+
+    Contexts it leaves out (a breaker not closed, a slow context) are offered at least one place in the
+    batch, so that a probe is never starved by a long backlog of others.
+    """
+    leased = claim_statement.lease(limit=limit, workers=wakeup.worker_count(), lease_seconds=lease_seconds(""))
+    reading = clock.read_as(leased.now) if leased.now else HOST
+    claims = [
+        Claim(delivery, leased.token, actor, clock=reading, breaker_clean=leased.clean[delivery.pk])
+        for delivery in leased.deliveries
+    ]
+    if leased.special:
+        reading = clock.database()
+        with transaction.atomic():
+            ruled = choice.choose_locking(reading.now(), max(1, limit - len(claims)), ruled_only=True)
+            claims += _leased(ruled, actor, reading)
+    return claims
 
 
 def _leased(batch: choice.Choice, actor: str, reading: Clock) -> list[Claim]:

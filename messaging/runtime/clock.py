@@ -38,7 +38,12 @@ def database() -> Clock:
     """Read the database's clock (one query on PostgreSQL; none on SQLite, whose clock is the host's)."""
     if connection.vendor != "postgresql":
         return HOST
-    return Clock(offset=_database_time() - timezone.now())
+    return read_as(_database_time())
+
+
+def read_as(database_time: datetime) -> Clock:
+    """The database's clock from its time just read (by a statement that returned it with its rows)."""
+    return Clock(offset=database_time - timezone.now())
 
 
 def now() -> datetime:

@@ -2,12 +2,13 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection  # noqa: F401 (read by a skipif condition)
 from django.utils import timezone
 
 import messaging
 from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, JournalEntry, Step
-from messaging.runtime import breaker
-from messaging.runtime.claims import delivery_claim_next
+from messaging.runtime import breaker, wakeup
+from messaging.runtime.claims import delivery_claim_batch, delivery_claim_next
 from messaging.runtime.worker import execute
 from tests.testapp.contracts import Flaky, Ping, Rejected
 from vendors.contracts import ProductListed
@@ -146,3 +147,23 @@ def test_only_the_first_of_two_simultaneous_probe_claims_wins(run_deliveries):
 
     # Two workers saw the cool-down end; the compare-and-set lets one through.
     assert [breaker.try_probe("tests", later), breaker.try_probe("tests", later)] == [True, False]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the one-statement claim leaves the probe a place")
+def test_a_due_probe_is_claimed_even_behind_a_backlog_of_other_contexts(run_deliveries, monkeypatch):
+    trip_breaker(run_deliveries, fail_times=1)
+    listed = ProductListed(
+        product_id=1, vendor_id=1, vendor_name="V", product_name="Tea", price="2.50", stock=3, revision=1
+    )
+    for _ in range(30):
+        messaging.publish(listed)
+    now = timezone.now()
+    Delivery.objects.filter(context="orders").update(available_at=now - timedelta(minutes=1))  # older than the probe
+    Delivery.objects.filter(context="tests").update(available_at=now)
+    CircuitBreaker.objects.filter(context="tests").update(open_until=now - timedelta(seconds=1))
+    monkeypatch.setattr(wakeup, "worker_count", lambda: 1)  # one worker: the claim takes a whole batch
+
+    claims = delivery_claim_batch(actor="test", limit=10)
+
+    assert [c.delivery.context for c in claims if c.probe] == ["tests"]
+    assert len([c for c in claims if c.delivery.context == "orders"]) >= 9
