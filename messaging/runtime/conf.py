@@ -6,7 +6,6 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db import connection
 
 
 @dataclass(frozen=True)
@@ -15,9 +14,8 @@ class MessagingSettings:
     lease_grace: float = 5.0  # lease = handler timeout + grace
     drain_seconds: float = 5.0  # a worker task stops claiming new work after this
     claim_batch: int = 10  # deliveries leased per claim transaction, at most
-    # Deliveries share a commit for up to this long. None: 0.02 s on SQLite (one writer at a time: fewer, larger
-    # commits), 0 elsewhere (a transaction holding one delivery's row locks cannot deadlock with another's).
-    group_commit_seconds: float | None = None
+    # Deliveries share a commit for up to this long (fewer, larger commits); 0: each commits alone.
+    group_commit_seconds: float = 0.02
     sweep_interval: float = 2.0  # seconds between sweeps
     breaker_threshold: int = 5  # consecutive failures that open a context's breaker
     breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe
@@ -29,14 +27,8 @@ class MessagingSettings:
     stall_after: float = 20.0  # due work this old, and no worker took a task for as long: stalled
 
 
-SQLITE_GROUP_COMMIT_SECONDS = 0.02
-
-
 def group_commit_seconds() -> float:
-    configured = messaging_settings().group_commit_seconds
-    if configured is not None:
-        return configured
-    return SQLITE_GROUP_COMMIT_SECONDS if connection.vendor == "sqlite" else 0.0
+    return messaging_settings().group_commit_seconds
 
 
 @cache

@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 
 RETRIES = 3  # runs after the first, with a short random pause between them
 CONTENTION_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+LOCK_NOT_AVAILABLE = "55P03"  # a lock wait ran past ``lock_timeout``
+# The longest a grouped delivery waits for a lock: well under PostgreSQL's deadlock_timeout (1 s), so that the
+# limit, not the deadlock detector, ends a wait that closes a cycle.
+GROUPED_LOCK_WAIT_MAX = 0.2
 
 
 def is_contention(error: BaseException) -> bool:
@@ -28,6 +32,26 @@ def is_contention(error: BaseException) -> bool:
     if getattr(cause, "sqlstate", None) in CONTENTION_SQLSTATES:
         return True
     return "database is locked" in str(error)  # SQLite: the busy timeout ran out
+
+
+def lock_waits_limit(seconds: float) -> None:
+    """PostgreSQL: for the rest of this transaction, a statement waits for a lock at most ``seconds``
+    (``GROUPED_LOCK_WAIT_MAX`` at most).
+
+    A batch's group of deliveries shares one transaction: a delivery that waited
+    for a lock while holding its group's could close a cycle with another group.
+    Limited, it gives up instead (``is_lock_wait_refused``) and runs again in a
+    transaction of its own, so the groups never deadlock. SQLite has no lock waits.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            milliseconds = max(1, round(min(seconds, GROUPED_LOCK_WAIT_MAX) * 1000))
+            cursor.execute(f"SET LOCAL lock_timeout = {milliseconds}")
+
+
+def is_lock_wait_refused(error: BaseException) -> bool:
+    """Whether ``error`` is a statement that gave up waiting for a lock (``lock_waits_limit``)."""
+    return isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
 
 
 def atomic_retried(func):

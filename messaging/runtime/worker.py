@@ -16,6 +16,7 @@ from django.db import transaction
 from messaging.runtime import board, journal, pipeline, wakeup
 from messaging.runtime.claims import Claim, delivery_claim_batch, due_deliveries, leases_renew, release
 from messaging.runtime.conf import group_commit_seconds, messaging_settings
+from messaging.runtime.contention import lock_waits_limit
 
 
 def run_due_deliveries() -> int:
@@ -46,11 +47,12 @@ def execute_batch(claims: list[Claim]) -> int:
     Each delivery runs through its context's chain (``pipeline``) in its own
     savepoint (its writes, its "succeeded" and its journal entries stand or
     fall together); the group shares one commit, kept to
-    ``group_commit_seconds`` so that a slow handler gets its own. On SQLite,
-    with one writer at a time, this turns a write transaction per delivery
-    into one per group; elsewhere each delivery commits alone, in a transaction
-    of its own rather than a savepoint of a group's, so a group never holds one
-    handler's row locks while another waits for locks. A crash loses
+    ``group_commit_seconds`` so that a slow handler gets its own: one write
+    transaction per group instead of one per delivery. Only the group's first
+    delivery may wait for a lock: the others wait at most the group's window
+    (``contention.lock_waits_limit``) and, refused, yield: the group commits
+    and the one that yielded runs again first in the next, so two groups never
+    deadlock (with a window of 0, each delivery commits alone). A crash loses
     the group's uncommitted successes: their leases expire and they run again,
     effects once. A delivery whose chain runs alone (it sleeps outside any
     transaction) runs alone and last, so the others of its batch do not wait
@@ -75,10 +77,17 @@ def execute_batch(claims: list[Claim]) -> int:
         with transaction.atomic():
             opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert
             ran += _run(pending.pop(0), chains, halted, successes)
+            if pending and not chains[pending[0].delivery.context].runs_alone:
+                lock_waits_limit(window)
             while pending and monotonic() - opened <= window:
                 if chains[pending[0].delivery.context].runs_alone:
                     break  # it runs alone, after this group's commit
-                ran += _run(pending.pop(0), chains, halted, successes)
+                claim = pending.pop(0)
+                attempt = chains[claim.delivery.context].run(claim, halted=halted, successes=successes, grouped=True)
+                if attempt.outcome == pipeline.YIELDED:
+                    pending.insert(0, claim)  # first of the next group, where it may wait
+                    break
+                ran += attempt.outcome != pipeline.RELEASED
             if successes:
                 journal.append(*successes)
     return ran

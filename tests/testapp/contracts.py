@@ -83,3 +83,11 @@ class Contended(Event):
 
     key: str
     fail_times: int = 1
+
+
+class Locking(Event):
+    """Its handler locks the ``Effect`` rows keyed ``rows``, in that order, and holds them ``hold`` seconds."""
+
+    key: str
+    rows: list[str]
+    hold: float = 0.3

@@ -116,9 +116,10 @@ def noted(event: Noted):
 
 
 from django.db import OperationalError  # noqa: E402
+from django.db.models import F  # noqa: E402
 
 from messaging.models import Delivery, DeliveryStatus  # noqa: E402
-from tests.testapp.contracts import Contended, LeaseProbe  # noqa: E402
+from tests.testapp.contracts import Contended, LeaseProbe, Locking  # noqa: E402
 
 
 @handler(LeaseProbe)
@@ -133,3 +134,15 @@ def contended(event: Contended):
     if current().attempt <= event.fail_times:
         raise OperationalError("database is locked")
     record("contended", event.key)
+
+
+LOCKING_RUNS: list[str] = []  # every run of ``locking``, kept in memory: a run rolled back leaves no row
+
+
+@handler(Locking)
+def locking(event: Locking):
+    LOCKING_RUNS.append(event.key)
+    for key in event.rows:
+        Effect.objects.select_for_update().get(handler="row", key=key)
+        time.sleep(event.hold)
+    Effect.objects.filter(handler="row", key__in=event.rows).update(attempt=F("attempt") + 1)

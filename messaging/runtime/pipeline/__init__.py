@@ -9,7 +9,7 @@ not, to stop the attempt there), and may act on what the rest did once it
 returns or raises. ``attempt`` (``pipeline.attempt.Attempt``) carries the claim
 and its delivery, the stored ``row``, and as the steps fill them in the
 ``handler``, the ``message``, the ``result`` and the ``outcome`` ("succeeded",
-"failed", "dead", "discarded" or "released") with the ``error``, if any.
+"failed", "dead", "discarded", "released" or "yielded") with the ``error``, if any.
 
 The steps, outermost first (one module each):
 
@@ -51,7 +51,7 @@ through its context's chain (``Chains()[context].run(claim)``); chains are
 composed once per batch from the steps registered then.
 """
 
-from messaging.runtime.pipeline.attempt import DEAD, DISCARDED, FAILED, RELEASED, SUCCEEDED, Attempt
+from messaging.runtime.pipeline.attempt import DEAD, DISCARDED, FAILED, RELEASED, SUCCEEDED, YIELDED, Attempt
 from messaging.runtime.pipeline.chain import (
     FAULT_LAB,
     Chain,
@@ -71,6 +71,7 @@ __all__ = [
     "FAULT_LAB",
     "RELEASED",
     "SUCCEEDED",
+    "YIELDED",
     "Attempt",
     "Chain",
     "Chains",

@@ -14,6 +14,7 @@ FAILED = "failed"  # recorded by the error policy: a retry is scheduled
 DEAD = "dead"  # recorded by the error policy: dead-lettered
 DISCARDED = "discarded"  # the lease was lost to another worker: nothing recorded, the new holder owns it
 RELEASED = "released"  # given back unrun: the context's breaker opened earlier in the batch
+YIELDED = "yielded"  # grouped, it would have waited for a lock: nothing recorded, it runs again on its own
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Attempt:
     halted: set[str]  # contexts whose breaker opened during this batch, shared by its attempts
     successes: list | None = None  # given: a success's journal rows go here, for the batch's commit
     fault: FaultSetting | None = None  # the fault lab's setting for its context, as read for the batch
+    grouped: bool = False  # it shares a transaction with deliveries before it: it may not wait for locks
     started_at: datetime | None = None  # the database's time, as the claim's clock tells it (set at creation)
     started: float = field(default_factory=monotonic)
     handler: Handler | None = None  # set by the "load" step, with the message

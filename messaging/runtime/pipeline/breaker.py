@@ -8,7 +8,7 @@ its reopening time was written on.
 
 from messaging.runtime import breaker
 from messaging.runtime.claims import release
-from messaging.runtime.pipeline.attempt import RELEASED, SUCCEEDED
+from messaging.runtime.pipeline.attempt import RELEASED, SUCCEEDED, YIELDED
 
 
 def step(attempt, next):
@@ -17,5 +17,5 @@ def step(attempt, next):
         attempt.outcome = RELEASED
         return
     next(attempt)
-    if attempt.outcome != SUCCEEDED and breaker.is_blocking(attempt.context, attempt.claim.clock.now()):
+    if attempt.outcome not in (SUCCEEDED, YIELDED) and breaker.is_blocking(attempt.context, attempt.claim.clock.now()):
         attempt.halted.add(attempt.context)

@@ -91,9 +91,11 @@ class Chain:
         """It sleeps the fault lab's latency, which must not hold a group's transaction open."""
         return bool(faults.latency_seconds(self.fault))
 
-    def run(self, claim: Claim, *, halted: set[str] | None = None, successes: list | None = None) -> Attempt:
+    def run(
+        self, claim: Claim, *, halted: set[str] | None = None, successes: list | None = None, grouped: bool = False
+    ) -> Attempt:
         """Run one attempt of ``claim``; returns it, its ``outcome`` filled in."""
-        attempt = Attempt(claim, set() if halted is None else halted, successes, fault=self.fault)
+        attempt = Attempt(claim, set() if halted is None else halted, successes, fault=self.fault, grouped=grouped)
         delivery, row = claim.delivery, claim.delivery.message
         with causation(Causation(row.correlation_id, str(row.id), actor=delivery.handler, attempt=delivery.attempts)):
             self.call(attempt)
