@@ -17,11 +17,19 @@ from messaging.models import JournalEntry, Step
 JOURNAL_WRITERS_KEY = 0x6A6F75726E616C  # "journal": the advisory lock key open writers hold, shared
 
 
+def writer_registration() -> tuple[str, list]:
+    """PostgreSQL: the statement that marks this transaction as an open journal writer until it ends.
+
+    It must run before the transaction's journal rows take their seq: ``append`` runs it first, and a caller
+    sending it with other statements in one round trip puts it before its journal inserts.
+    """
+    return "SELECT pg_advisory_xact_lock_shared(%s)", [JOURNAL_WRITERS_KEY]
+
+
 def _register_writer() -> None:
-    """PostgreSQL: mark this transaction as an open journal writer until it ends, before its rows get a seq."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [JOURNAL_WRITERS_KEY])
+            cursor.execute(*writer_registration())
 
 
 def entry_for(message, step: str, *, delivery=None, at=None, **fields) -> JournalEntry:

@@ -7,9 +7,11 @@ import time
 import pytest
 from django.db import connection, transaction
 
+import messaging
 from messaging.models import JournalEntry, Step
 from messaging.runtime import journal
 from messaging.runtime.journal_horizon import Horizon
+from tests.testapp.contracts import Ping
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +64,16 @@ def test_a_writer_commits_while_an_earlier_one_stays_open_and_readers_wait_for_t
     assert read_after(horizon, start) == [a_row[0].seq, b_row.seq]
 
 
-def test_a_reader_resuming_while_writers_commit_out_of_order_sees_every_row_once():
+def record(actor: str) -> None:
+    journal.record(Step.CONTROL, actor=actor)
+
+
+def publish(actor: str) -> None:
+    messaging.publish(Ping(key=actor))  # its journal entry goes in one round trip with the message's rows
+
+
+@pytest.mark.parametrize("append", [record, publish])
+def test_a_reader_resuming_while_writers_commit_out_of_order_sees_every_row_once(append):
     horizon = Horizon()
     start = horizon.safe_seq()
     writers, transactions_each = 4, 15
@@ -73,10 +84,10 @@ def test_a_reader_resuming_while_writers_commit_out_of_order_sees_every_row_once
         rng = random.Random(seed)
         for _ in range(transactions_each):
             with transaction.atomic():
-                journal.record(Step.CONTROL, actor=f"writer {seed}")
+                append(f"writer {seed}")
                 time.sleep(rng.uniform(0, 0.02))  # commit late, after others that appended later
                 if rng.random() < 0.5:
-                    journal.record(Step.CONTROL, actor=f"writer {seed}, again")
+                    append(f"writer {seed}, again")
 
     def reader():
         last = start

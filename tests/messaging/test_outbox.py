@@ -1,12 +1,14 @@
+import re
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_q.models import OrmQ
 
 import messaging
 from messaging.models import Delivery, JournalEntry, Message, Step
-from messaging.runtime import wakeup
+from messaging.runtime import clock, wakeup
 from tests.testapp.contracts import DoWork, Ping
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,22 @@ def test_the_first_journal_entry_describes_the_message():
     assert (entry.step, entry.kind, entry.type, entry.context) == (Step.SENT, "command", "tests.DoWork", "tests")
     assert (entry.correlation_id, entry.at) == (row.correlation_id, row.created_at)
     assert entry.detail == "tests.do_work"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite's driver runs one statement per call")
+def test_on_postgresql_the_rows_go_in_one_round_trip_the_journal_writer_registered_before_its_entry():
+    clock.recent()  # the database's clock, read at most every few seconds, is read now and not while publishing
+
+    with CaptureQueriesContext(connection) as queries:
+        event_id = messaging.publish(Ping(key="k"))
+
+    [sent] = [query["sql"] for query in queries.captured_queries]
+    tables = re.findall(r'INSERT INTO "(\w+)"|(pg_advisory_xact_lock_shared)', sent)
+    assert ["".join(found) for found in tables] == [
+        "messaging_message",
+        "messaging_delivery",
+        "pg_advisory_xact_lock_shared",
+        "messaging_journalentry",
+    ]
+    assert Delivery.objects.filter(message_id=event_id).count() == 2
+    assert JournalEntry.objects.get(message_id=event_id).step == Step.PUBLISHED
