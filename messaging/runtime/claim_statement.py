@@ -8,7 +8,9 @@ of the backlog; leases them on the database's clock; and returns them with
 their messages, whether their context's breaker is clean, and the database's
 time. Contexts whose breaker is not closed or that the fault lab slows down
 are left to ``choice``, whose rules decide them; the statement says whether
-there are any, so that the claim goes on with ``choice`` only then.
+there are any, so that the claim goes on with ``choice`` only then, and
+whether the fault lab has any fault set, so that a batch with none reads no
+fault lab.
 """
 
 import uuid
@@ -50,6 +52,7 @@ SELECT {", ".join(f'leased."{f.column}"' for f in _DELIVERY_FIELDS)},
        NOT EXISTS (SELECT 1 FROM messaging_circuitbreaker AS b
                    WHERE b.context = leased.context AND (b.state <> %(closed)s OR b.consecutive_failures > 0)),
        EXISTS (SELECT 1 FROM special),
+       EXISTS (SELECT 1 FROM messaging_faultsetting WHERE unavailable OR latency_ms > 0 OR failure_rate > 0),
        statement_timestamp()
 FROM leased JOIN messaging_message AS m ON m.id = leased.message_id
 ORDER BY leased.available_at, leased.id
@@ -70,6 +73,7 @@ class Leased:
     clean: dict[int, bool]  # delivery id -> its context has no failures on record
     special: bool  # some context is left to ``choice``'s rules (a breaker not closed, a slow context)
     now: datetime | None  # the database's time at the statement; None when nothing was claimed
+    faults_set: bool = True  # the fault lab has a fault set for some context (unknown: True)
 
 
 def lease(*, limit: int, workers: int, lease_seconds: float) -> Leased:
@@ -95,8 +99,8 @@ def lease(*, limit: int, workers: int, lease_seconds: float) -> Leased:
         delivery = _instance(Delivery, _DELIVERY_FIELDS, row[:split])
         delivery.message = _instance(Message, _MESSAGE_FIELDS, row[split : split + len(_MESSAGE_FIELDS)])
         deliveries.append(delivery)
-        clean[delivery.pk] = row[-3]
-    return Leased(token, deliveries, clean, special=rows[0][-2], now=rows[0][-1])
+        clean[delivery.pk] = row[-4]
+    return Leased(token, deliveries, clean, special=rows[0][-3], faults_set=rows[0][-2], now=rows[0][-1])
 
 
 def _instance(model, fields, values):

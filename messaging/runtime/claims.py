@@ -48,6 +48,7 @@ class Claim:
     breaker_clean: bool = False  # no failures on record for its context: success need not reset it
     probe: bool = False  # the one delivery let through an open breaker
     clock: Clock = HOST  # the database's clock as read when it was claimed: for renewing its lease
+    faults_set: bool = True  # False: the claim saw no fault set in the fault lab, which its batch need not read
 
 
 def due_deliveries(now):
@@ -91,7 +92,14 @@ def _claimed_in_one_statement(actor: str, limit: int) -> list[Claim]:
     leased = claim_statement.lease(limit=limit, workers=wakeup.worker_count(), lease_seconds=lease_seconds(""))
     reading = clock.read_as(leased.now) if leased.now else HOST
     claims = [
-        Claim(delivery, leased.token, actor, clock=reading, breaker_clean=leased.clean[delivery.pk])
+        Claim(
+            delivery,
+            leased.token,
+            actor,
+            clock=reading,
+            breaker_clean=leased.clean[delivery.pk],
+            faults_set=leased.faults_set,
+        )
         for delivery in leased.deliveries
     ]
     if leased.special:

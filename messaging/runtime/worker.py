@@ -62,7 +62,7 @@ def execute_batch(claims: list[Claim]) -> int:
     stopping, are given back unrun.
     """
     window = group_commit_seconds()
-    chains = pipeline.Chains()
+    chains = pipeline.Chains(claims)
     halted, ran = set(), 0
     pending = sorted(claims, key=lambda claim: chains[claim.delivery.context].runs_alone)
     while pending:
@@ -71,7 +71,7 @@ def execute_batch(claims: list[Claim]) -> int:
                 release(claim)
             break
         leases_renew(pending)
-        if not window or chains[pending[0].delivery.context].runs_alone:
+        if not window or len(pending) == 1 or chains[pending[0].delivery.context].runs_alone:
             ran += _run(pending.pop(0), chains, halted)  # its own transaction: no group, no savepoint
             continue
         with transaction.atomic():

@@ -112,10 +112,13 @@ def chain_build(fault: FaultSetting | None = None) -> Chain:
 
 
 class Chains:
-    """The chains of one batch, per context, from the fault lab read once (as the batch starts)."""
+    """The chains of one batch, per context, from the fault lab read once (as the batch starts).
 
-    def __init__(self):
-        self.lab = faults.snapshot()
+    ``claims``: the batch's, when their claim already saw that no fault is set (no need to read the lab).
+    """
+
+    def __init__(self, claims: list[Claim] = ()):
+        self.lab = {} if claims and not any(claim.faults_set for claim in claims) else faults.snapshot()
         self._built: dict[str, Chain] = {}
 
     def __getitem__(self, context: str) -> Chain:
