@@ -1,14 +1,17 @@
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_q.models import OrmQ
 
 import messaging
 from messaging.models import Delivery, JournalEntry, Message, Step
-from messaging.runtime import clock, wakeup
+from messaging.runtime import clock, outbox, wakeup
 from tests.testapp.contracts import DoWork, Ping
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +97,21 @@ def test_on_postgresql_the_rows_go_in_one_round_trip_the_journal_writer_register
     ]
     assert Delivery.objects.filter(message_id=event_id).count() == 2
     assert JournalEntry.objects.get(message_id=event_id).step == Step.PUBLISHED
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite writes them through the ORM")
+def test_on_postgresql_each_insert_is_the_one_the_orm_would_build(monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # the deliveries' auto_now times, the same both ways
+    message = Message(id=uuid.uuid4(), kind="event", type="tests.Ping", context="tests", payload={"key": "k"},
+                      correlation_id="c", created_at=now, signature="s" * 64)  # fmt: skip
+    deliveries = [Delivery(message=message, handler=h, context="tests", available_at=now) for h in ("a", "b")]
+    entry = JournalEntry(at=now, step=Step.PUBLISHED, message_id=message.id, detail="a, b")
+
+    for row in (message, *deliveries, entry):  # one at a time: for several rows Django 5.2 inserts from UNNEST
+        meta = row._meta
+        query = InsertQuery(type(row))
+        query.insert_values([f for f in meta.concrete_fields if f is not meta.auto_field], [row])
+        [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+
+        assert connection.ops.compose_sql(*outbox._insert([row], connection)) == connection.ops.compose_sql(sql, params)
