@@ -31,6 +31,7 @@ MAX_CHECKPOINTS = 1000  # past this (a very long transaction) checkpoints are me
 _OPEN_WRITERS = """
     SELECT virtualtransaction FROM pg_locks
     WHERE locktype = 'advisory' AND granted AND classid = %s AND objid = %s AND objsubid = 1
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND pid <> pg_backend_pid()
 """
 

@@ -4,6 +4,7 @@ import random
 import threading
 import time
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 
@@ -110,3 +111,26 @@ def test_a_reader_resuming_while_writers_commit_out_of_order_sees_every_row_once
     written = list(JournalEntry.objects.filter(seq__gt=start).order_by("seq").values_list("seq", flat=True))
     assert len(written) >= writers * transactions_each
     assert seen == written  # every row, once, in order: no gap, no duplicate
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite has one writer at a time by design")
+def test_a_journal_writer_in_another_database_on_the_server_does_not_hold_readers_back():
+    with transaction.atomic():
+        written = journal.record(Step.CONTROL, actor="here")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        dbname="postgres",
+    )
+    try:
+        with other.transaction():  # another project's journal writer, open on the same server
+            other.execute("SELECT pg_advisory_xact_lock_shared(%s)", [journal.JOURNAL_WRITERS_KEY])
+            horizon = Horizon()
+            horizon.safe_seq()  # the checkpoint, taken while the other database's writer is open
+
+            assert horizon.safe_seq() >= written.seq
+    finally:
+        other.close()
