@@ -11,23 +11,11 @@ BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 OPTIONS="-c listen_addresses=127.0.0.1 -p $PORT -c unix_socket_directories=/tmp -c max_connections=200"
 [ "${PGTEST_DURABLE:-0}" = 1 ] || OPTIONS="$OPTIONS -c fsync=off"  # a throw-away server need not survive a crash
 
-# Packages are installed as root: directly when root, through sudo otherwise.
-as_root() {
-  if [ "$(id -u)" = 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "$0: PostgreSQL is not installed, and installing it (apt-get install postgresql) needs root or sudo" >&2
-    exit 1
-  fi
-}
+source "$(dirname "$0")/apt-install.sh"
 
 install_postgres() {
   if [ -z "$BIN" ]; then
-    echo "installing PostgreSQL from the system's packages" >&2
-    as_root apt-get update -qq >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    apt_install postgresql
     BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
 }

@@ -11,25 +11,13 @@ SERVER=/usr/bin/redis-server
 APPENDONLY=no
 if [ "${REDISTEST_DURABLE:-0}" = 1 ]; then APPENDONLY=yes; fi
 
-# Packages are installed as root: directly when root, through sudo otherwise.
-as_root() {
-  if [ "$(id -u)" = 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "$0: Redis is not installed, and installing it (apt-get install redis-server) needs root or sudo" >&2
-    exit 1
-  fi
-}
+source "$(dirname "$0")/apt-install.sh"
 
 running() { redis-cli -h 127.0.0.1 -p "$PORT" ping >/dev/null 2>&1; }
 
 start() {
   if [ ! -x "$SERVER" ]; then
-    echo "installing Redis from the system's packages" >&2
-    as_root apt-get update -qq >&2
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
+    apt_install redis-server
   fi
   mkdir -p "$DATA"
   if ! running; then
