@@ -77,11 +77,13 @@ def execute_batch(claims: list[Claim]) -> int:
         with transaction.atomic():
             opened, successes = monotonic(), []  # the group's "started"/"succeeded" rows: one insert
             ran += _run(pending.pop(0), chains, halted, successes)
-            if pending and not chains[pending[0].delivery.context].runs_alone:
-                lock_waits_limit(window)
+            limited = False  # lock waits, limited once the group holds a first delivery's locks
             while pending and monotonic() - opened <= window:
                 if chains[pending[0].delivery.context].runs_alone:
                     break  # it runs alone, after this group's commit
+                if not limited:
+                    lock_waits_limit(window)
+                    limited = True
                 claim = pending.pop(0)
                 attempt = chains[claim.delivery.context].run(claim, halted=halted, successes=successes, grouped=True)
                 if attempt.outcome == pipeline.YIELDED:
