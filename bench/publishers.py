@@ -20,10 +20,12 @@ working between two, or the publisher has finished).
 """
 
 import multiprocessing
+import os
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection, connections, transaction
 from django_q.brokers import get_broker
@@ -48,6 +50,7 @@ class PublishRun:
     commits: list[float]  # seconds per COMMIT, all publishers
     waits: Counter = field(default_factory=Counter)  # backend samples by category
     top_waits: Counter = field(default_factory=Counter)  # backend samples waiting on a lock or IO, by event
+    cpu_busy: float = 0.0  # share of the machine's CPU time busy meanwhile (every process: publishers, PostgreSQL)
 
     @property
     def rate(self) -> float:
@@ -57,7 +60,8 @@ class PublishRun:
         ms = [c * 1000 for c in self.commits]
         return (
             f"{self.kind:>13} x{self.publishers:<2}: {self.rate:7.1f} msgs/s ({self.count} in {self.seconds:.2f}s); "
-            f"COMMIT p50 {percentile(ms, 50):.1f} ms p99 {percentile(ms, 99):.1f} ms"
+            f"COMMIT p50 {percentile(ms, 50):.1f} ms p99 {percentile(ms, 99):.1f} ms; "
+            f"CPU {self.cpu_busy * 100:.0f}% busy of {os.cpu_count()} cores"
         )
 
     def wait_line(self) -> str:
@@ -88,7 +92,9 @@ def publish_run(env, kind: str, publishers: int, n: int, timeout: float) -> Publ
     try:
         ready.wait(timeout)
         sampler.start()
+        cpu_before = cpu_times()
         outcomes = [results.get(timeout=timeout) for _ in processes]
+        cpu_busy = busy_share(cpu_before, cpu_times())
     finally:
         sampler.stop()
         for process in processes:
@@ -100,7 +106,20 @@ def publish_run(env, kind: str, publishers: int, n: int, timeout: float) -> Publ
         raise RuntimeError(f"a publisher failed:\n{errors[0]}")
     seconds = max(end for _, end, _ in outcomes) - min(start for start, _, _ in outcomes)
     commits = [c for _, _, times in outcomes for c in times]
-    return PublishRun(kind, publishers, per * publishers, seconds, commits, sampler.waits, sampler.top_waits)
+    return PublishRun(kind, publishers, per * publishers, seconds, commits, sampler.waits, sampler.top_waits, cpu_busy)
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, all) CPU time of the whole machine so far, in clock ticks (Linux's ``/proc/stat``)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time that was busy between two ``cpu_times()``."""
+    spent = after[1] - before[1]
+    return (after[0] - before[0]) / spent if spent else 0.0
 
 
 def _publisher(kind: str, seqs: range, ready, results) -> None:

@@ -137,19 +137,33 @@ def publishing(env, args) -> None:
         f"every {SAMPLE_SECONDS * 1000:g} ms, as shares of the publishers' backend samples:",
         flush=True,
     )
+    medians = {}
     for publishers in args.publishers:
-        rates = {RAW: [], MESSAGING: []}
+        rates, busy = {RAW: [], MESSAGING: []}, {RAW: [], MESSAGING: []}
         for _ in range(args.repeat):
             for kind in (RAW, MESSAGING):
                 run = publish_run(env, kind, publishers, args.n, args.timeout)
                 rates[kind].append(run.rate)
+                busy[kind].append(run.cpu_busy)
                 print(f"    {run.line()}\n      {run.wait_line()}", flush=True)
         a, b = statistics.median(rates[RAW]), statistics.median(rates[MESSAGING])
+        medians[publishers] = {kind: (statistics.median(rates[kind]), statistics.median(busy[kind])) for kind in rates}
         print(
             f"  {publishers:>2} publisher{'s' if publishers > 1 else ' '}          async_task {a:7.1f} msgs/s  "
             f"publish {b:7.1f} msgs/s  ratio: {b / a:.2f}",
             flush=True,
         )
+    fewest, most = min(medians), max(medians)
+    if most > fewest:
+        for kind in (RAW, MESSAGING):
+            (low, low_busy), (high, _) = medians[fewest][kind], medians[most][kind]
+            # The machine's CPU caps the gain: what fewest publishers keep busy, more cannot exceed all of it.
+            ceiling = f"{1 / low_busy:.1f}x" if low_busy else "unknown"
+            print(
+                f"  {kind:>13}: {most} publishers / {fewest}: {high / low:.2f}x "
+                f"(CPU ceiling on this machine: {ceiling}, from {low_busy * 100:.0f}% busy with {fewest})",
+                flush=True,
+            )
 
 
 def latency(env, args) -> None:
