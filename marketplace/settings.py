@@ -234,17 +234,38 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
+# --- Observing it in production: metrics, traces, logs, probes (README, "Observing it in production") ---
+# /metrics answers only with this bearer token, and 404 without one. Every process that has it records metrics
+# (workers, sweepers, web), into files under METRICS_DIR that any web process on the host adds up at a scrape
+# (prometheus-client's multiprocess mode, which reads PROMETHEUS_MULTIPROC_DIR when it is first imported).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_DIR = Path(os.environ.get("METRICS_DIR", VAR_DIR / "metrics"))
+if METRICS_TOKEN:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(METRICS_DIR))
+# Traces: off unless the standard OpenTelemetry variables ask for them (OTEL_TRACES_EXPORTER=otlp, or an
+# OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT; OTEL_SDK_DISABLED=true wins). The flow view links a correlation's
+# trace when given a template such as "http://jaeger:16686/trace/{trace_id}".
+TRACE_URL_TEMPLATE = os.environ.get("TRACE_URL_TEMPLATE", "")
+# /readyz says "not ready" when no sweeper beat this recently, or the oldest due delivery waits longer.
+READY_SWEEPER_SEEN_SECONDS = float(os.environ.get("READY_SWEEPER_SEEN_SECONDS", "60"))
+READY_OLDEST_DUE_SECONDS = float(os.environ.get("READY_OLDEST_DUE_SECONDS", "300"))
+
 # --- Logging: every line carries the message's correlation and causation --
+# LOG_FORMAT=json: one JSON object a line (for a log shipper); the default, readable text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"correlation": {"()": "messaging.logging.CorrelationFilter"}},
     "formatters": {
-        "plain": {
+        "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [corr=%(correlation_id)s cause=%(causation_id)s] %(message)s"
-        }
+        },
+        "json": {"()": "messaging.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["correlation"], "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["correlation"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django-q": {"level": "WARNING"},

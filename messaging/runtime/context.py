@@ -16,6 +16,7 @@ class Causation:
     causation_id: str = ""  # the id of the message being handled, if any
     actor: str = ""
     attempt: int = 0  # of the delivery being handled, counting from 1
+    caused_by: str = ""  # the causation id of the message being handled: what it was written in reaction to
 
 
 _current: ContextVar[Causation | None] = ContextVar("messaging_causation", default=None)

@@ -97,7 +97,14 @@ class Chain:
         """Run one attempt of ``claim``; returns it, its ``outcome`` filled in."""
         attempt = Attempt(claim, set() if halted is None else halted, successes, fault=self.fault, grouped=grouped)
         delivery, row = claim.delivery, claim.delivery.message
-        with causation(Causation(row.correlation_id, str(row.id), actor=delivery.handler, attempt=delivery.attempts)):
+        handling = Causation(
+            row.correlation_id,
+            str(row.id),
+            actor=delivery.handler,
+            attempt=delivery.attempts,
+            caused_by=row.causation_id,
+        )
+        with causation(handling):
             self.call(attempt)
         return attempt
 
