@@ -13,3 +13,10 @@ class MessagingConfig(AppConfig):
         # a command raises DuplicateHandlerError here, at start-up.
         autodiscover_modules("contracts")
         autodiscover_modules("handlers")
+
+        from messaging.runtime import pipeline
+        from messaging.runtime.telemetry import tracing, tracing_step
+
+        tracing.configure()  # only when the OTEL_* variables ask for traces
+        pipeline.register(tracing_step.consumer, before="outcome", name="tracing.consumer")
+        pipeline.register(tracing_step.handler, before="handler", name="tracing.handler")

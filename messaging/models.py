@@ -30,6 +30,9 @@ class Message(models.Model):
     created_at = models.DateTimeField()
     not_before = models.DateTimeField(null=True, blank=True)
     signature = models.CharField(max_length=64)
+    traceparent = models.CharField(
+        max_length=55, blank=True, default="", help_text="The W3C trace context it was written in, when tracing is on."
+    )
 
     class Meta:
         indexes = [

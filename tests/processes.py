@@ -28,11 +28,12 @@ class ManagedProcess:
     """A ``manage.py`` child process with the test settings; killed on exit.
 
     ``program`` runs another program instead of ``manage.py`` (e.g. ``daphne``); ``env`` adds variables.
+    It traces only when ``env`` says so: OTEL_* variables of this process (a shell's, a test's) are not passed on.
     """
 
     def __init__(self, *args: str, log: Path, program: list[str] | None = None, env: dict[str, str] | None = None):
         env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if not name.startswith("OTEL_")},
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": test_database_url(),
             "PYTHONUNBUFFERED": "1",

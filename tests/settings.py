@@ -1,8 +1,15 @@
 """Test settings: the project's own, plus a test-only context with controllable handlers."""
 
 import os
+import sys
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
+if "pytest" in sys.modules:
+    # The test run never traces because a shell asked for it: a test that wants spans installs a provider of its
+    # own, or passes OTEL_* variables to the processes it starts (tests/messaging/test_tracing.py). Those
+    # processes load these settings too, without pytest.
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        del os.environ[name]
 
 from marketplace.settings import *  # noqa: F403
 from marketplace.settings import INSTALLED_APPS, LOGGING, STORAGES

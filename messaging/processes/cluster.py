@@ -22,6 +22,7 @@ from django_q.cluster import Sentinel
 from django_q.signals import post_spawn
 
 from messaging.runtime import board
+from messaging.runtime.telemetry import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def _worker_terminated(signum, frame):
 
     def exit_unless_stopping():
         if not board.stop_requested():
+            tracing.flush()  # the spans it still holds: an exit by os._exit runs no finalizer
             os._exit(1)
 
     threading.Timer(TERM_GRACE, exit_unless_stopping).start()

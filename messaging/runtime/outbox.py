@@ -24,6 +24,7 @@ from django.db.models import Field, Model
 from messaging.models import Delivery, JournalEntry, Message
 from messaging.runtime import clock, journal, limits, signing, wakeup
 from messaging.runtime.context import for_new_message
+from messaging.runtime.telemetry import tracing
 
 
 def write(
@@ -53,6 +54,7 @@ def write(
         not_before=not_before,
     )
     limits.check_payload_size(row)
+    span = tracing.producer_start(row) if tracing.enabled else None  # sets row.traceparent, which is signed
     row.signature = signing.sign(row)
     available_at = max(not_before, now) if not_before else now
     deliveries = [Delivery(message=row, handler=h.name, context=h.context, available_at=available_at) for h in handlers]
@@ -69,6 +71,8 @@ def write(
             journal.append(entry)
         if handlers and available_at <= now:
             wakeup.wake_on_commit(len(handlers))
+    if span is not None:
+        span.end()  # not when the write raised: the caller's span records that
     return row
 
 

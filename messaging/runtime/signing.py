@@ -3,6 +3,13 @@
 Any change to a stored row (type, payload, ids, reply_to, timing) breaks the
 signature, and the worker dead-letters the delivery instead of running it.
 SECRET_KEY_FALLBACKS are accepted so that rotating the key loses nothing.
+
+The trace context (``traceparent``) is signed too. Altered, it would only hang
+the delivery's spans in another trace, harmless; but then one field of the
+envelope could be changed unnoticed and the rule above would have an exception
+to remember. Signing it costs nothing more (the envelope is hashed anyway), and
+rows without one (written with tracing off, or before it existed) sign as they
+always did.
 """
 
 import json
@@ -29,6 +36,8 @@ def canonical_envelope(message) -> bytes:
         "created_at": _iso(message.created_at),
         "not_before": _iso(message.not_before),
     }
+    if message.traceparent:  # only when set: a row written without one keeps the signature it was given
+        envelope["traceparent"] = message.traceparent
     return json.dumps(
         envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
     ).encode()
