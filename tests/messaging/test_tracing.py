@@ -1,16 +1,14 @@
 """Traces in one process: off unless asked for; on, each message written is a producer span whose context it
-carries, each delivery attempt a consumer span under it with the handler's span inside, what the handler writes
-below that, and each request a server span continuing the caller's traceparent.
+carries, each delivery attempt a consumer span under it with the handler's span inside, and what the handler
+writes below that.
 
-Across real processes (a qcluster's workers): test_tracing_cluster.py.
+Requests: test_tracing_requests.py. Across real processes (a qcluster's workers): test_tracing_cluster.py.
 """
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 import messaging
@@ -19,36 +17,11 @@ from messaging.models import Delivery, DeliveryStatus, Message
 from messaging.runtime import signing
 from messaging.runtime.context import correlated
 from messaging.runtime.telemetry import tracing
-from orders.models import Order
-from tests.orders.factories import OrderFactory, OrderLineFactory
+from tests.messaging.tracing_helpers import named, trace_into, traceparent
 from tests.testapp.contracts import Chain, DoWork, Flaky, Ping, Rejected
 from tests.testapp.handlers import work_outcome
 
 pytestmark = pytest.mark.django_db
-
-
-def trace_into(exporter: InMemorySpanExporter) -> None:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.install(provider)
-
-
-@pytest.fixture
-def spans():
-    """Tracing on in this process, its spans kept in memory (``spans.get_finished_spans()``)."""
-    exporter = InMemorySpanExporter()
-    trace_into(exporter)
-    yield exporter
-    tracing.uninstall()
-
-
-def named(exporter, name: str) -> list:
-    return [span for span in exporter.get_finished_spans() if span.name == name]
-
-
-def traceparent(span) -> str:
-    context = span.get_span_context()
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 # --- Off unless asked for --------------------------------------------------------------------------------------------
@@ -242,43 +215,3 @@ def test_a_message_written_with_tracing_off_is_delivered_in_a_trace_of_its_own(s
     consumers = named(spans, "process tests.Ping")
     assert len(consumers) == 2 and all(span.parent is None for span in consumers)
     assert consumers[0].context.trace_id != consumers[1].context.trace_id
-
-
-# --- Requests: a server span, continuing the caller's trace ----------------------------------------------------------
-
-INCOMING = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
-
-
-def test_a_request_is_a_server_span_named_by_its_route_that_continues_the_callers_traceparent(spans, client):
-    response = client.get("/", headers={"traceparent": INCOMING})
-
-    (server,) = spans.get_finished_spans()
-    assert (server.name, server.kind) == ("GET /", SpanKind.SERVER)
-    assert (server.context.trace_id, server.parent.span_id) == (int("a" * 32, 16), int("b" * 16, 16))
-    assert server.parent.is_remote
-    assert server.attributes == {
-        "http.request.method": "GET",
-        "url.path": "/",
-        "url.scheme": "http",
-        "http.route": "/",
-        "http.response.status_code": 200,
-        "marketplace.correlation_id": response["X-Request-ID"],
-    }
-
-
-def test_paying_an_order_is_one_trace_from_the_request_to_each_message_it_writes(spans, client):
-    order = OrderFactory(total="5.00")
-    OrderLineFactory(order=order, vendor_id=10, vendor_name="Fresh Market", name="Apples", quantity=2)
-    card = {"number": "4242 4242 4242 4242", "expiry": "12/99", "cvc": "123", "name": "Ada"}
-
-    client.post(f"/orders/{order.id}/pay/", card)
-
-    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
-    (server,) = [span for span in spans.get_finished_spans() if span.kind == SpanKind.SERVER]
-    assert server.name == "POST /orders/<str:token>/pay/"
-    written = {row.type: row for row in Message.objects.filter(correlation_id=str(order.pk))}
-    producers = {span.attributes["messaging.destination.name"]: span for span in spans.get_finished_spans()[:-1]}
-    assert set(producers) == set(written) == {"orders.OrderPaid", "orders.CheckVendorResponses"}
-    for name, row in written.items():
-        assert producers[name].parent.span_id == server.context.span_id
-        assert row.traceparent == traceparent(producers[name])
