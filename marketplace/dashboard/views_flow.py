@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -35,7 +36,12 @@ def flow(request, correlation_id: str):
     tree = flow_for(correlation_id)
     if tree is None:
         return render(request, "dashboard/flow_missing.html", {"correlation_id": correlation_id}, status=404)
-    context = {"flow": tree, "statuses": step_counts(tree), "order_url": _order_url(correlation_id)}
+    context = {
+        "flow": tree,
+        "statuses": step_counts(tree),
+        "order_url": _order_url(correlation_id),
+        "trace_url": _trace_url(tree.trace_id),
+    }
     return render(request, "dashboard/flow.html", context)
 
 
@@ -46,3 +52,9 @@ def _order_url(correlation_id: str) -> str:
     except Http404:
         return ""
     return reverse("orders:order", kwargs={"token": order.pk})
+
+
+def _trace_url(trace_id: str) -> str:
+    """Where the correlation's trace is shown (TRACE_URL_TEMPLATE, "{trace_id}" replaced), when both are known."""
+    template = settings.TRACE_URL_TEMPLATE
+    return template.replace("{trace_id}", trace_id) if template and trace_id else ""

@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from messaging.models import Delivery, DeliveryStatus, JournalEntry, Message, Step
+from messaging.runtime.telemetry.tracing import trace_id_of
 
 MAX_MESSAGES = 500
 MAX_ENTRIES = 5_000
@@ -60,6 +61,7 @@ class Conversation:
     truncated: bool  # more messages than MAX_MESSAGES: the newest are left out
     counts: Counter  # delivery statuses
     failed_attempts: int
+    trace_id: str = ""  # the trace of its first message written with tracing on ("" if none was)
 
 
 def conversation(*, correlation_id: str) -> Conversation | None:
@@ -84,6 +86,7 @@ def conversation(*, correlation_id: str) -> Conversation | None:
         truncated=truncated,
         counts=counts,
         failed_attempts=sum(d.failed_attempts for d in deliveries.values()),
+        trace_id=next((trace_id for row in rows if (trace_id := trace_id_of(row.traceparent))), ""),
     )
 
 
