@@ -15,8 +15,9 @@ class MessagingConfig(AppConfig):
         autodiscover_modules("handlers")
 
         from messaging.runtime import pipeline
-        from messaging.runtime.telemetry import tracing, tracing_step
+        from messaging.runtime.telemetry import metrics_step, tracing, tracing_step
 
         tracing.configure()  # only when the OTEL_* variables ask for traces
         pipeline.register(tracing_step.consumer, before="outcome", name="tracing.consumer")
         pipeline.register(tracing_step.handler, before="handler", name="tracing.handler")
+        pipeline.register(metrics_step.step, before="outcome", name="metrics")

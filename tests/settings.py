@@ -1,7 +1,10 @@
 """Test settings: the project's own, plus a test-only context with controllable handlers."""
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret-" + "x" * 40)
 if "pytest" in sys.modules:
@@ -10,6 +13,12 @@ if "pytest" in sys.modules:
     # processes load these settings too, without pytest.
     for name in [name for name in os.environ if name.startswith("OTEL_")]:
         del os.environ[name]
+    # Metrics are recorded only where a test asks (override_settings(METRICS_TOKEN=...) here, METRICS_TOKEN in the
+    # env of the processes it starts), into files of this run's own that those processes inherit. Set before
+    # prometheus-client is first imported: it reads the directory then.
+    os.environ.pop("METRICS_TOKEN", None)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="marketplace-test-metrics-")
+    atexit.register(shutil.rmtree, os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 from marketplace.settings import *  # noqa: F403
 from marketplace.settings import INSTALLED_APPS, LOGGING, STORAGES

@@ -22,6 +22,7 @@ from messaging.models import Delivery, DeliveryStatus
 from messaging.runtime import clock, failures, wakeup
 from messaging.runtime.claims import due_deliveries, lease_seconds
 from messaging.runtime.registry import registry
+from messaging.runtime.telemetry import metrics
 
 ACTOR = "sweeper"
 FAR_FUTURE_MARGIN = timedelta(minutes=1)  # past the longest lease by this much, a lease is not a worker's
@@ -74,7 +75,7 @@ def expire_leases(now) -> int:
             delivery = locked.filter(pk=found).first()
             if delivery is None:
                 continue  # settled meanwhile, or being settled now, by another sweeper
-            failures.settle(
+            settled = failures.settle(
                 delivery,
                 token=delivery.lease_token,
                 error=why_stranded(delivery, now),
@@ -83,6 +84,7 @@ def expire_leases(now) -> int:
                 charge_breaker=False,
                 actor=ACTOR,
             )
+            metrics.attempt_abandoned(delivery.handler, settled)
         expired += 1
     return expired
 

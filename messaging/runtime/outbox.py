@@ -24,7 +24,7 @@ from django.db.models import Field, Model
 from messaging.models import Delivery, JournalEntry, Message
 from messaging.runtime import clock, journal, limits, signing, wakeup
 from messaging.runtime.context import for_new_message
-from messaging.runtime.telemetry import tracing
+from messaging.runtime.telemetry import metrics, tracing
 
 
 def write(
@@ -71,6 +71,7 @@ def write(
             journal.append(entry)
         if handlers and available_at <= now:
             wakeup.wake_on_commit(len(handlers))
+        metrics.message_written(row)  # counted at commit: a message rolled back was never written
     if span is not None:
         span.end()  # not when the write raised: the caller's span records that
     return row
