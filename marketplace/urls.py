@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from marketplace import metrics
+
 urlpatterns = [
     path("", include("orders.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendors/", include("vendors.urls")),
     path("dashboard/", include("marketplace.dashboard.urls")),
+    path("metrics", metrics.metrics, name="metrics"),
 ]
