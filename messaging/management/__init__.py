@@ -2,7 +2,8 @@
 
 Owns ``commands/`` (``qcluster``, ``messaging_sweeper``, ``messaging_status``,
 ``replay_messages``, ``dead_letters``, ``purge_messages``, ``fault_lab``,
-``handler_pause``, ``handler_resume``) and two public building blocks:
+``handler_pause``, ``handler_resume``, ``messaging_metrics_reset``) and two
+public building blocks:
 ``options`` (``OperatingCommand``: the actor, ``--json``, clear errors) and
 ``progress`` (the one progress bar). A command parses, calls one service of
 ``messaging.controls`` or ``messaging.operations``, and prints; it holds no
