@@ -14,6 +14,15 @@ def operators_group(db):
 
 
 @pytest.fixture
+def wakeups_purged():
+    """Wake-ups the test's commits sent are taken out of the broker after it: a Redis outlives the test database."""
+    yield
+    from messaging.runtime import wakeup
+
+    wakeup.broker().purge_queue()
+
+
+@pytest.fixture
 def run_deliveries():
     """Run due deliveries in-process, as a worker would (no django-q2)."""
     from messaging.testing import run_until_idle

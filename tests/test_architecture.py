@@ -66,6 +66,7 @@ def test_the_code_base_keeps_every_contract():
         ("orders/selectors.py", "from messaging.models import Message", PUBLIC_FACE),
         ("marketplace/dashboard/flow.py", "from messaging.runtime.registry import registry", PUBLIC_FACE),
         ("marketplace/dashboard/tradeoffs.py", "from messaging.selectors.numbers import queue_depth", PUBLIC_FACE),
+        ("marketplace/probes.py", "from messaging.operations import health_checks", PUBLIC_FACE),
         ("marketplace/dashboard/tradeoffs.py", "from orders.models import Order", DASHBOARD),
         ("marketplace/dashboard/views_flow.py", "from vendors import handlers", DASHBOARD),
         ("messaging/selectors/registry.py", "from orders import selectors", NO_CONTEXT),

@@ -6,9 +6,10 @@
 Keyword-only functions, one module per concern: ``conversations`` (a correlation's tree, timeline and
 steps), ``messages`` (one message's ledger, a command's outcome, dead letters), ``journal`` (the tail up to
 its horizon, recent steps), ``registry`` (contexts, handlers, message types), ``numbers`` (counts, queue
-depth, breakers, paused handlers, processes, the status snapshot) and ``history`` (stored messages read back
-as contracts, and the types kept for it). Rows come back as they are stored where a page shows them;
-compare them with the words of ``messaging.vocabulary``, re-exported here. Nothing here writes.
+depth, breakers, paused handlers, processes, the status snapshot), ``health`` (readiness: each dependency
+and limit, checked) and ``history`` (stored messages read back as contracts, and the types kept for it).
+Rows come back as they are stored where a page shows them; compare them with the words of
+``messaging.vocabulary``, re-exported here. Nothing here writes, but the probe key readiness keeps in the cache.
 """
 
 from messaging.selectors.conversations import (
@@ -19,6 +20,7 @@ from messaging.selectors.conversations import (
     conversation_timeline,
     conversations_steps,
 )
+from messaging.selectors.health import Health, readiness
 from messaging.selectors.history import StoredMessageError, retain, retained, stored_messages
 from messaging.selectors.journal import (
     attempt_durations,
@@ -85,6 +87,7 @@ __all__ = [
     "DeadLetters",
     "DeliveryNode",
     "DeliveryStatus",
+    "Health",
     "Kind",
     "MessageLedger",
     "MessageNode",
@@ -121,6 +124,7 @@ __all__ = [
     "paused_handlers",
     "processes",
     "queue_depth",
+    "readiness",
     "retain",
     "retained",
     "sent_entries",
