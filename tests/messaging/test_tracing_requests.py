@@ -1,6 +1,8 @@
 """Requests: each a server span, named by its route, continuing the caller's W3C traceparent; what it writes below."""
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from opentelemetry.trace import SpanKind
 
 from messaging.models import Message
@@ -46,3 +48,15 @@ def test_paying_an_order_is_one_trace_from_the_request_to_each_message_it_writes
     for name, row in written.items():
         assert producers[name].parent.span_id == server.context.span_id
         assert row.traceparent == traceparent(producers[name])
+
+
+def test_an_asgi_request_is_traced_the_same(spans):
+    response = async_to_sync(AsyncClient().get)("/", headers={"traceparent": INCOMING})
+
+    (server,) = spans.get_finished_spans()
+    assert (server.name, server.context.trace_id, server.parent.span_id) == (
+        "GET /",
+        int("a" * 32, 16),
+        int("b" * 16, 16),
+    )
+    assert server.attributes["marketplace.correlation_id"] == response["X-Request-ID"]
