@@ -6,6 +6,7 @@ process (the web request, the publishing) exports to the same receiver. Off by d
 without those variables, even from a shell that has them, writes no traceparent and sends no span.
 """
 
+import json
 import time
 from decimal import Decimal
 
@@ -50,7 +51,7 @@ def start_cluster(tmp_path, env: dict[str, str] | None = None) -> ManagedProcess
 @pytest.fixture
 def traced_cluster(transactional_db, receiver, tmp_path):
     """A qcluster whose processes trace, as the standard variables ask, to ``receiver``."""
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100", "LOG_FORMAT": "json"}
     cluster = start_cluster(tmp_path, env)
     yield cluster
     cluster.stop()
@@ -198,6 +199,9 @@ def test_a_failing_handler_in_a_worker_is_an_error_span_with_its_exception_and_i
     assert (succeeded.status, succeeded.attributes["marketplace.delivery.attempt"]) == ("unset", 2)
     producer = Message.objects.get(pk=message_id)
     assert failed.parent_id == succeeded.parent_id == span_id(producer)
+    logged = [json.loads(line) for line in traced_cluster.output().splitlines() if line.startswith("{")]
+    (warning,) = [line for line in logged if "flaky failure on attempt 1" in line["message"]]
+    assert warning["trace_id"] == failed.trace_id  # the worker's log line names the trace it was written in
 
 
 def test_off_by_default_a_cluster_writes_no_traceparent_and_sends_no_span_even_from_a_shell_that_asks(
