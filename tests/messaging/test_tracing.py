@@ -58,6 +58,23 @@ def test_traces_asked_for_in_a_way_this_process_cannot_send_fail_at_start_up(env
         tracing.wanted(environ)
 
 
+@pytest.mark.parametrize(
+    ("environ", "service", "environment"),
+    [
+        ({}, "marketplace", None),
+        ({"OTEL_SERVICE_NAME": "shop-eu"}, "shop-eu", None),
+        ({"OTEL_RESOURCE_ATTRIBUTES": "service.name=shop,deployment.environment=prod"}, "shop", "prod"),
+    ],
+)
+def test_the_service_is_marketplace_unless_the_standard_variables_name_it(monkeypatch, environ, service, environment):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    attributes = tracing._resource().attributes
+
+    assert (attributes["service.name"], attributes.get("deployment.environment")) == (service, environment)
+
+
 def test_off_no_provider_is_installed_no_span_made_and_no_traceparent_written(run_deliveries):
     assert not tracing.enabled
     assert not isinstance(trace.get_tracer_provider(), TracerProvider)  # the API's no-op stand-in

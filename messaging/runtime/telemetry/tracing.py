@@ -90,6 +90,7 @@ def _resource() -> Resource:
 
 
 def _flush_at_exit(provider: TracerProvider) -> None:
+    # In each child multiprocessing starts (django-q2's workers): atexit's handler never runs there.
     multiprocessing.util.Finalize(provider, provider.shutdown, exitpriority=0)
 
 
