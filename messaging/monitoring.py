@@ -4,7 +4,7 @@
         body, content_type = monitoring.metrics_scrape(request.headers.get("Accept", ""))
 
 A scrape adds up what every process on this host recorded (counters and histograms, in files under
-METRICS_DIR: ``runtime.telemetry.metrics``) and reads the gauges of the database (queue depth, dead
+METRICS_DIR: ``runtime.telemetry.metrics`` and ``metric_files``) and reads the gauges of the database (queue depth, dead
 letters, breakers, paused handlers: ``operations.gauges``). Part of messaging's public face.
 """
 
@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from messaging.operations.gauges import DatabaseCollector
-from messaging.runtime.telemetry import metrics
+from messaging.runtime.telemetry import metric_files, metrics
 
 
 def metrics_enabled() -> bool:
@@ -22,8 +22,9 @@ def metrics_enabled() -> bool:
 
 def metrics_scrape(accept: str = "") -> tuple[bytes, str]:
     """The metrics now, and their content type: OpenMetrics if ``accept`` (an Accept header) asks for it."""
-    registry = CollectorRegistry()
-    registry.register(metrics.recorded())
-    registry.register(DatabaseCollector())
     encode, content_type = choose_encoder(accept)
-    return encode(registry), content_type
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector())
+    with metric_files.reading() as recorded:
+        registry.register(recorded)
+        return encode(registry), content_type

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from messaging.runtime.telemetry import metrics
+from messaging.runtime.telemetry import metric_files, metrics
 
 
 class Command(BaseCommand):
@@ -17,8 +17,8 @@ totals. Does nothing where metrics are off (no METRICS_TOKEN)."""
         if not metrics.enabled():
             self.stdout.write("Metrics are off (no METRICS_TOKEN): nothing to reset.")
             return
-        reset = metrics.files_reset()
-        where = metrics.directory()
+        reset = metric_files.files_reset()
+        where = metric_files.directory()
         if reset.writing:
             pids = ", ".join(map(str, reset.writing))
             self.stdout.write(f"Kept the metric files in {where}: processes {pids} still write there.")

@@ -3,7 +3,7 @@
 On only where METRICS_TOKEN is set (``enabled``): the settings then point prometheus-client at METRICS_DIR
 (``PROMETHEUS_MULTIPROC_DIR``) before it is first imported, and each process (web, cluster and each worker
 it forks, sweeper, any command) keeps its values in files of its own there, named by its pid, which a
-scrape adds up (``recorded``). Off, a publish and a delivery each pay one test of a setting.
+scrape adds up. Off, a publish and a delivery each pay one test of a setting.
 
 A value is recorded when the transaction that wrote it commits: a message rolled back was never written, and
 an attempt whose group rolled back (a crash before the group's commit) runs again.
@@ -21,19 +21,16 @@ an attempt whose group rolled back (a crash before the group's commit) runs agai
 - ``messaging_publish_to_handled_seconds{handler}``: from the message's creation (on the database's clock)
   to its successful handling, retries and any delay included.
 
-The files of processes that have exited stay: their counts are part of the totals until the next
-deployment, whose start removes them all (``files_reset``, ``manage.py messaging_metrics_reset``).
+The files themselves, read whole at a scrape, merged once their processes have exited and removed as a
+deployment starts: ``metric_files``.
 """
 
 import os
-from dataclasses import dataclass
 from functools import cache, partial
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from prometheus_client import Counter, Histogram, values
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from messaging.models import DeliveryStatus
 
@@ -128,53 +125,3 @@ def _attempt(handler: str, outcome: str):
 @cache
 def _handled(handler: str):
     return PUBLISH_TO_HANDLED.labels(handler)
-
-
-# --- the files ------------------------------------------------------------------------------------------------
-
-
-def directory() -> Path:
-    return Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-
-
-def recorded() -> MultiProcessCollector:
-    """A collector of what every process on this host recorded, for one scrape's registry."""
-    return MultiProcessCollector(None, path=str(directory()))
-
-
-@dataclass(frozen=True)
-class FilesReset:
-    removed: int
-    writing: tuple[int, ...]  # running processes with files there: then none was removed
-
-
-def files_reset() -> FilesReset:
-    """Remove every process's files, unless a process that has them is still running (then none).
-
-    For the start of a deployment, before its processes: the counts of the one before are gone with its
-    processes (Prometheus reads the drop as counters reset). While processes run, their files and those of
-    the processes that exited before them are all part of the totals: removing any would make them drop.
-    """
-    files = sorted(directory().glob("*.db"))
-    writing = tuple(sorted({pid for pid in map(_pid_of, files) if pid is not None and _running(pid)}))
-    if writing:
-        return FilesReset(0, writing)
-    for path in files:
-        path.unlink(missing_ok=True)
-    return FilesReset(len(files), ())
-
-
-def _pid_of(path: Path) -> int | None:
-    # prometheus-client names a process's files <type>_<pid>.db (gauges: gauge_<mode>_<pid>.db).
-    last = path.stem.rpartition("_")[2]
-    return int(last) if last.isdigit() else None
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's: running
-    return True
