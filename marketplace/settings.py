@@ -142,7 +142,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, broker and channel layer ---------------------------------------
 # The cache is shared by all processes: django-q2 keeps cluster stats in it.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A Redis that stops answering fails a cache call in seconds rather than hanging it (and a probe) for good.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
     # Redis pub/sub: a consumer's channel ends with its socket. The list-based RedisChannelLayer keeps a queue
     # for every channel a frame reached after its consumer left, for good (channels_redis#384): daphne's memory
     # grew with every dashboard connection.
