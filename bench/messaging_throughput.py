@@ -10,6 +10,8 @@
 Same settings (the project's Q_CLUSTER and MESSAGING, SQLite WAL, DEBUG=1) and
 the same N for (a) and (b); each phase starts from a freshly migrated copy of a
 throw-away database. Prints both rates, ``ratio: X.XX`` (b/a) and (c).
+``--metrics`` runs (b) again in each repeat with that feature on (``bench/toggles.py``)
+and prints its rate and ``ratio vs off: X.XX``.
 Where (b)'s time goes: ``bench/profile_delivery.py`` (SQL statements and a
 cProfile per delivery, in-process) and ``--py-spy`` (the real cluster).
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.environment import Environment
+from bench.toggles import TOGGLES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,13 +40,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--skip-latency", action="store_true", help="measure throughput only")
     parser.add_argument("--no-debug", action="store_true", help="DEBUG=0 (no SQL logging) instead of DEBUG=1")
     parser.add_argument("--py-spy", metavar="PATH", help="sample the first (b) run with py-spy at PATH (slows it)")
+    for name, toggle in TOGGLES.items():
+        parser.add_argument(f"--{name}", action="store_true", help=toggle.help)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     env = Environment(workers=args.workers, keep=args.keep, debug=not args.no_debug)
+    toggles = [toggle for name, toggle in TOGGLES.items() if getattr(args, name)]
     try:
+        for toggle in toggles:
+            toggle.prepare(env.dir)
         env.setup()
         from django.conf import settings
 
@@ -58,17 +66,28 @@ def main(argv=None) -> int:
             flush=True,
         )
         raw, bus = [], []
+        toggled = {toggle.name: [] for toggle in toggles}
         spy = Spy(args.py_spy, env.dir / "b.pyspy.txt") if args.py_spy else None
         for run in range(args.repeat):
             raw.append(phases.raw_queue(env, args.n, args.timeout))
             print(raw[-1].line(), flush=True)
             bus.append(phases.messaging(env, args.n, args.timeout, spy=spy if run == 0 else None))
             print(bus[-1].line(), flush=True)
+            for toggle in toggles:  # in each repeat, right after (b) off: the same moment of a noisy machine
+                with toggle.on():
+                    toggled[toggle.name].append(phases.messaging(env, args.n, args.timeout, name=f"b {toggle.name}"))
+                print(toggled[toggle.name][-1].line(), flush=True)
         a = statistics.median(r.rate for r in raw)
         b = statistics.median(r.rate for r in bus)
         print(f"a raw django-q2 rate: {a:.1f} msgs/s")
         print(f"b messaging rate:     {b:.1f} msgs/s")
         print(f"ratio: {b / a:.2f}")
+        for name, results in toggled.items():
+            rate = statistics.median(r.rate for r in results)
+            queued = statistics.median(r.enqueue_seconds for r in results) / statistics.median(
+                r.enqueue_seconds for r in bus
+            )
+            print(f"b {name}: {rate:.1f} msgs/s; ratio vs off: {rate / b:.2f}; publishing took {queued:.2f}x as long")
         if not args.skip_latency:
             result = phases.latency(env, args.rate, args.seconds, args.timeout)
             print(f"c latency at {args.rate:g} msgs/s for {args.seconds:g}s ({result.count} events, cluster running):")

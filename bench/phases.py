@@ -62,7 +62,7 @@ def raw_queue(env, n: int, timeout: float) -> Throughput:
     return _result("a raw django-q2", NOOP, n, done, cluster, enqueue_seconds)
 
 
-def messaging(env, n: int, timeout: float, spy=None) -> Throughput:
+def messaging(env, n: int, timeout: float, spy=None, name: str = "b messaging") -> Throughput:
     """(b) N events, one no-op subscriber each, drained until every delivery succeeded."""
     env.reset()
     started = time.perf_counter()
@@ -71,12 +71,12 @@ def messaging(env, n: int, timeout: float, spy=None) -> Throughput:
             publish(BenchPinged(seq=seq))
     enqueue_seconds = time.perf_counter() - started
     succeeded = Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED)
-    with Cluster(env.dir / "qcluster-messaging.log") as cluster:
+    with Cluster(env.dir / f"qcluster-{name.removeprefix('b ').replace(' ', '-')}.log") as cluster:
         if spy is not None:
             spy.attach(cluster.process.pid)
         _, done = wait_until(lambda: succeeded.count() == n, cluster=cluster, timeout=timeout, what="deliveries")
         left = OrmQ.objects.count()
-    result = _result("b messaging     ", HANDLED, n, done, cluster, enqueue_seconds)
+    result = _result(f"{name:<16}", HANDLED, n, done, cluster, enqueue_seconds)
     result.notes["wake-ups still queued at the end"] = left
     return result
 
