@@ -10,8 +10,9 @@
 Same settings (the project's Q_CLUSTER and MESSAGING, SQLite WAL, DEBUG=1) and
 the same N for (a) and (b); each phase starts from a freshly migrated copy of a
 throw-away database. Prints both rates, ``ratio: X.XX`` (b/a) and (c).
-``--metrics`` runs (b) again in each repeat with that feature on (``bench/toggles.py``)
-and prints its rate and ``ratio vs off: X.XX``.
+``--metrics``, ``--tracing`` (every span exported) and ``--tracing-sampled`` (a tenth of the traces) each
+run (b) again in each repeat with that feature on (``bench/toggles.py``) and print its rate and
+``ratio vs off: X.XX``.
 Where (b)'s time goes: ``bench/profile_delivery.py`` (SQL statements and a
 cProfile per delivery, in-process) and ``--py-spy`` (the real cluster).
 """
@@ -48,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     env = Environment(workers=args.workers, keep=args.keep, debug=not args.no_debug)
-    toggles = [toggle for name, toggle in TOGGLES.items() if getattr(args, name)]
+    toggles = [toggle for name, toggle in TOGGLES.items() if getattr(args, name.replace("-", "_"))]
     try:
         for toggle in toggles:
             toggle.prepare(env.dir)

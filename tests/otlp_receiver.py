@@ -86,10 +86,14 @@ def decode(body: bytes) -> list[ReceivedSpan]:
 
 
 class OtlpReceiver:
-    def __init__(self):
+    """``decoding=False`` answers without reading the spans (counting requests and bytes only): a benchmark's
+    collector, costing the exporting processes what a collector on another host would."""
+
+    def __init__(self, *, decoding: bool = True):
         self._spans: list[ReceivedSpan] = []
         self._lock = threading.Lock()
-        self.requests = 0
+        self.requests = self.bytes = 0
+        self.decoding = decoding
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,7 +104,7 @@ class OtlpReceiver:
                 if self.path != "/v1/traces":
                     self.send_error(404)
                     return
-                receiver._received(decode(body))
+                receiver._received(decode(body) if receiver.decoding else [], len(body))
                 answer = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -124,10 +128,11 @@ class OtlpReceiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def _received(self, spans: list[ReceivedSpan]) -> None:
+    def _received(self, spans: list[ReceivedSpan], size: int) -> None:
         with self._lock:
             self._spans.extend(spans)
             self.requests += 1
+            self.bytes += size
 
     def spans(self) -> list[ReceivedSpan]:
         """Every span received so far, in the order they came."""
