@@ -23,8 +23,8 @@ migrate: install
 
 ## run: install, migrate, seed the demo data (once), and start the web server (daphne), workers and sweeper; Ctrl-C stops all
 run: migrate
-	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py messaging_metrics_reset
+	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 # run-scaled's servers, data and ports; each can be overridden (make run-scaled SCALED_WEB_PORTS="9000 9001").
@@ -48,8 +48,8 @@ run-scaled: install
 	$(SCALED_SERVERS) .ci/postgres.sh start >/dev/null
 	$(SCALED_SERVERS) .ci/redis.sh start >/dev/null
 	$(SCALED_ENV) $(BIN)/python manage.py migrate --no-input
-	$(SCALED_ENV) $(BIN)/python manage.py seed_demo
 	$(SCALED_ENV) $(BIN)/python manage.py messaging_metrics_reset
+	$(SCALED_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Serving http://127.0.0.1:$(word 1,$(SCALED_PORTS))/ and http://127.0.0.1:$(word 2,$(SCALED_PORTS))/;" \
 		"Ctrl-C stops the processes, make stop-scaled the servers"
 	$(SCALED_ENV) SCALED_WEB_PORT_1=$(word 1,$(SCALED_PORTS)) SCALED_WEB_PORT_2=$(word 2,$(SCALED_PORTS)) \
