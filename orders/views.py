@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import selectors
 from orders.forms import PRICE_PREFIX, CardForm, OrderForm
@@ -36,8 +36,11 @@ def storefront(request):
     return _storefront(request, OrderForm(products=_catalog_products()))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_create(request):
+    if request.method == "GET":
+        # The address a refused order is shown at: reloading it (or opening it) shows the storefront again.
+        return redirect("orders:storefront")
     products = _catalog_products()
     form = OrderForm(request.POST, products=products)
     if not form.is_valid():

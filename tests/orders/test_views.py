@@ -156,5 +156,5 @@ class TestPlacingAnOrder:
         assert response.status_code == 302
         assert order_rows() == (1, 1)
 
-    def test_a_get_is_not_allowed(self, client):
-        assert client.get("/orders/").status_code == 405
+    def test_a_get_goes_back_to_the_storefront(self, client):
+        assert client.get("/orders/")["Location"] == "/"
