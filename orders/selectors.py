@@ -63,10 +63,21 @@ def order_timeline(order: Order) -> QuerySet:
 
 
 def order_vendor_progress(order: Order) -> list[VendorProgress]:
-    return [_progress(vendor) for vendor in order.vendors.order_by("vendor_name", "vendor_id")]
+    return [_progress(order, vendor) for vendor in order.vendors.order_by("vendor_name", "vendor_id")]
 
 
-def _progress(vendor: OrderVendor) -> VendorProgress:
+# A vendor still on its way (not the one that refused or failed) when the order was cancelled: the row says the
+# order stopped there, since the vendor is never told more than OrderCancelled.
+STOPPED_BY_CANCELLATION = {OrderVendor.Status.WAITING, OrderVendor.Status.NOTIFIED, OrderVendor.Status.ACCEPTED}
+
+
+def _vendor_status(order: Order, vendor: OrderVendor) -> tuple[str, str]:
+    if order.status == Order.Status.CANCELLED and vendor.status in STOPPED_BY_CANCELLATION:
+        return "cancelled", f"Cancelled (was {vendor.get_status_display().lower()})"
+    return vendor.status, vendor.get_status_display()
+
+
+def _progress(order: Order, vendor: OrderVendor) -> VendorProgress:
     command_status, attempts, error = "", 0, vendor.last_error
     if vendor.command_id is not None:
         # None once purged from the outbox: what the order recorded is all there is
@@ -75,11 +86,12 @@ def _progress(vendor: OrderVendor) -> VendorProgress:
             command_status, attempts = outcome.status, outcome.attempts
             if not outcome.finished:
                 error = error or outcome.error  # the failure being retried
+    status, status_label = _vendor_status(order, vendor)
     return VendorProgress(
         vendor_id=vendor.vendor_id,
         vendor_name=vendor.vendor_name,
-        status=vendor.status,
-        status_label=vendor.get_status_display(),
+        status=status,
+        status_label=status_label,
         command_id=vendor.command_id,
         command_status=command_status,
         attempts=attempts,

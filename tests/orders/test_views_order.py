@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from messaging.models import JournalEntry, Message
 from orders.models import Order, Payment
-from tests.orders.factories import OrderFactory, OrderLineFactory, OrderVendorFactory
+from orders.services.lifecycle import order_stock_unavailable
+from tests.orders.factories import OrderFactory, OrderLineFactory, OrderVendorFactory, paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -238,6 +239,18 @@ class TestTimeline:
 
         assert re.search(r"<td>Fresh Market</td>\s*<td><span class=\"badge notified\">Notified</span>", page)
         assert "none: told by the OrderPaid event" in page
+
+    def test_vendors_still_on_their_way_say_cancelled_once_the_order_is_cancelled(self, client):
+        # given a paid order one vendor was notified of and another refused (out of stock)
+        order = paid_order("notified", "waiting")
+        order_stock_unavailable(order_id=order.id, vendor_id=2, product_ids=[])
+
+        page = client.get(f"/orders/{order.id}/timeline/").content.decode()
+
+        # then the notified vendor's row follows the order, the one that refused keeps its reason
+        assert re.search(r"<td>Vendor 1</td>\s*<td><span class=\"badge cancelled\">Cancelled \(was notified\)", page)
+        assert re.search(r"<td>Vendor 2</td>\s*<td><span class=\"badge rejected\">Rejected</span>", page)
+        assert ">Notified<" not in page
 
 
 def test_payments_are_listed_with_their_outcome(client):
