@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from marketplace import metrics, probes
@@ -12,4 +14,5 @@ urlpatterns = [
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("favicon.ico", lambda request: redirect(static("marketplace/favicon.svg"), permanent=True)),
 ]
