@@ -35,6 +35,7 @@ __all__ = [
     "deliveries_replay",
     "delivery_replay",
     "fault_clear",
+    "fault_rows_ensure",
     "fault_set",
     "fault_settings",
     "form_errors",
@@ -47,6 +48,7 @@ __all__ = [
 
 fault_set = actions.fault_set
 fault_clear = actions.fault_clear
+fault_rows_ensure = actions.fault_rows_ensure
 control_recorded = actions.control_recorded
 
 

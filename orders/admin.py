@@ -18,7 +18,7 @@ from messaging.admin.blocks import (
     uuid_lookup,
 )
 from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment, StoreSettings
-from orders.services.settings import store_settings_update
+from orders.services.settings import store_settings, store_settings_update
 from orders.settings_form import StyleForm
 
 
@@ -139,25 +139,26 @@ class CatalogProductAdmin(ReadOnlyAdmin):
 
 @admin.register(StoreSettings)
 class StoreSettingsAdmin(admin.ModelAdmin):
-    """One row: the list goes straight to it (or to adding it); it cannot be deleted. Saving goes through
-    ``store_settings_update``, journaled with the operator, as the dashboard's switch and ``store_style`` do."""
+    """One row, edited in place: the list goes straight to it, shown with the defaults while none is saved (as
+    ``store_settings`` reads it); nothing to add, nothing to delete. Saving goes through ``store_settings_update``,
+    journaled with the operator, as the dashboard's switch and ``store_style`` do."""
 
     form = StyleForm
     fields = ("style", "vendor_timeout_seconds", "updated_at")
     readonly_fields = ("updated_at",)
 
     def has_add_permission(self, request):
-        return not StoreSettings.objects.exists()
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_object(self, request, object_id, from_field=None):
+        return store_settings()  # whichever id the address names: there is one row
+
     def changelist_view(self, request, extra_context=None):
-        current = StoreSettings.objects.order_by("pk").first()
         opts = self.opts
-        if current is None:
-            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
-        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[current.pk]))
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[store_settings().pk or 1]))
 
     def save_model(self, request, obj, form, change):
         saved = store_settings_update(

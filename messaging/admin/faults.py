@@ -1,9 +1,10 @@
 """The fault lab in the admin: make a context's handlers unavailable, slow or flaky, on purpose.
 
-One row per destination context (see ``messaging.runtime.faults`` for what the worker does with it). The
-list is editable in place so that staff can break a context and restore it in one click. The fields and
-their errors are the controls' own ``FaultForm``, as on the dashboard; every save, and Restore, goes
-through ``controls.fault_set``, journaled with ``admin:<username>``. A row is restored, never deleted.
+One row per destination context (see ``messaging.runtime.faults`` for what the worker does with it), there
+for every context that has handlers (``controls.fault_rows_ensure`` when the list is shown): nothing to add,
+nothing to delete. The list is editable in place so that staff can break a context and restore it in one
+click. The fields and their errors are the controls' own ``FaultForm``, as on the dashboard; every save, and
+Restore, goes through ``controls.fault_set``, journaled with ``admin:<username>``. A row is restored, never deleted.
 """
 
 from django import forms
@@ -39,7 +40,21 @@ class FaultSettingAdmin(admin.ModelAdmin):
     actions = ("restore",)
 
     def get_readonly_fields(self, request, obj=None):
-        return ("context", "updated_at") if obj else ("updated_at",)
+        return ("context", "updated_at")
+
+    def changelist_view(self, request, extra_context=None):
+        controls.fault_rows_ensure()
+        return super().changelist_view(request, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        """A context that has handlers and no row yet is shown healthy, as the worker reads it."""
+        found = super().get_object(request, object_id, from_field)
+        if found is None and object_id in controls.fault_settings():
+            return FaultSetting(context=object_id)
+        return found
+
+    def has_add_permission(self, request):
+        return False  # every context with handlers has its row
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=ChangelistFaultSettingForm, **kwargs)

@@ -102,6 +102,18 @@ def fault_set(*, context: str, unavailable: bool, latency_ms: int, failure_rate:
     return fault
 
 
+def fault_rows_ensure() -> None:
+    """A row for every context that has handlers, so that each is there to edit in place.
+
+    A new row is healthy, which the worker reads exactly as no row: nothing changes, so nothing is journaled.
+    Done when the rows are shown rather than by a migration, as contexts come with code, not with migrations.
+    """
+    contexts = set(registry.handler_contexts())
+    missing = contexts - set(FaultSetting.objects.filter(context__in=contexts).values_list("context", flat=True))
+    if missing:
+        FaultSetting.objects.bulk_create([FaultSetting(context=c) for c in sorted(missing)], ignore_conflicts=True)
+
+
 def fault_clear(*, context: str, actor: str) -> FaultSetting:
     """Restore a context: no fault at all."""
     return fault_set(context=context, unavailable=False, latency_ms=0, failure_rate=0, actor=actor)

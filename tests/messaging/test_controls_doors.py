@@ -51,9 +51,8 @@ def delivered(run_deliveries) -> Delivery:
 @pytest.mark.parametrize("door", DOORS)
 def test_switching_the_style_is_journaled_alike_at_every_door(admin_client, admin_user, door):
     if door == "admin":
-        admin_client.post(
-            admin_url("storesettings", "add", app="orders"), {"style": "command", "vendor_timeout_seconds": "300"}
-        )
+        url = admin_client.get(admin_url("storesettings", app="orders")).url  # the one row, edited in place
+        admin_client.post(url, {"style": "command", "vendor_timeout_seconds": "300"})
     elif door == "dashboard":
         admin_client.post(reverse("dashboard:style_switch"), {"style": "command"})
     else:
@@ -67,7 +66,7 @@ def test_switching_the_style_is_journaled_alike_at_every_door(admin_client, admi
 def test_setting_a_fault_is_journaled_alike_at_every_door(admin_client, admin_user, door):
     form = {"context": "vendors", "unavailable": "on", "latency_ms": "250", "failure_rate": "30"}
     if door == "admin":
-        admin_client.post(admin_url("faultsetting", "add"), form)
+        admin_client.post(reverse("admin:messaging_faultsetting_change", args=["vendors"]), form)
     elif door == "dashboard":
         admin_client.post(reverse("dashboard:fault_set"), form)
     else:
@@ -234,7 +233,7 @@ def test_dead_letters_retry_takes_a_message_id_too(dead_letter, capsys):
 
 
 def test_the_admin_refuses_an_unknown_style_in_the_form_s_words_and_changes_nothing(admin_client):
-    url = admin_url("storesettings", "add", app="orders")
+    url = reverse("admin:orders_storesettings_change", args=[1])
     response = admin_client.post(url, {"style": "pigeon", "vendor_timeout_seconds": "300"})
 
     assert response.status_code == 200

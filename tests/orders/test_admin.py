@@ -91,10 +91,15 @@ def test_payments_are_found_by_reference_or_order(admin_client, orders):
 # The store's settings: one row, edited in place
 
 
-def test_with_no_settings_yet_the_list_leads_to_adding_them(admin_client):
-    response = admin_client.get(url(StoreSettings))
-    assert response.status_code == 302
-    assert response.url == url(StoreSettings, "add")
+def test_with_no_settings_yet_the_list_leads_to_the_defaults_to_edit_in_place(admin_client):
+    response = admin_client.get(url(StoreSettings), follow=True)
+
+    assert response.redirect_chain == [(url(StoreSettings, "change", 1), 302)]
+    page = response.content.decode()
+    assert "Save and add another" not in page
+    assert "Add store settings" not in page
+    assert response.context["adminform"].form["style"].value() == "event"
+    assert not StoreSettings.objects.exists()  # shown, not written, until staff save
 
 
 def test_with_settings_the_list_leads_to_the_one_row(admin_client):
@@ -104,7 +109,7 @@ def test_with_settings_the_list_leads_to_the_one_row(admin_client):
     assert response.url == url(StoreSettings, "change", settings.pk)
 
 
-def test_a_second_settings_row_cannot_be_added(admin_client):
+def test_no_settings_row_can_be_added(admin_client):
     StoreSettingsFactory()
     assert admin_client.get(url(StoreSettings, "add")).status_code == 403
     response = admin_client.post(url(StoreSettings, "add"), {"style": "command", "vendor_timeout_seconds": 60})
@@ -132,8 +137,8 @@ def test_staff_switch_the_style_in_the_admin(admin_client):
     assert StoreSettings.objects.count() == 1
 
 
-def test_the_first_settings_are_added_in_the_admin(admin_client):
-    response = admin_client.post(url(StoreSettings, "add"), {"style": "command", "vendor_timeout_seconds": 300})
+def test_the_first_settings_are_saved_from_the_one_change_form(admin_client):
+    response = admin_client.post(url(StoreSettings, "change", 1), {"style": "command", "vendor_timeout_seconds": 300})
     assert response.status_code == 302
     assert list(StoreSettings.objects.values_list("style", flat=True)) == ["command"]
 
