@@ -23,8 +23,12 @@ __all__ = ["NOTIFY_VENDOR_REPLY", "OrderStateError", "order_pay"]
 
 
 @messaging.atomic_retried
-def order_pay(*, order_id: UUID, card_number: str) -> Payment:
-    """Charge the order's total; returns the Payment, whatever its status."""
+def order_pay(*, order_id: UUID, card_number: str, style: str | None = None) -> Payment:
+    """Charge the order's total; returns the Payment, whatever its status.
+
+    ``style`` tells Vendors of this order in that style instead of the store's (``simulate_orders --style``),
+    leaving the store's setting, which every other customer's order follows, alone.
+    """
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == Order.Status.CANCELLED:
         raise OrderStateError("This order was cancelled: it cannot be paid.")
@@ -42,13 +46,14 @@ def order_pay(*, order_id: UUID, card_number: str) -> Payment:
         message=charge.message,
     )
     if payment.status == Payment.Status.SUCCEEDED:
-        _order_paid(order)
+        _order_paid(order, style=style)
     return payment
 
 
-def _order_paid(order: Order) -> None:
+def _order_paid(order: Order, *, style: str | None) -> None:
     settings = store_settings()
-    transition(order, Order.Status.PAID, cause="order_pay", paid_at=timezone.now(), style=settings.style)
+    style = style or settings.style
+    transition(order, Order.Status.PAID, cause="order_pay", paid_at=timezone.now(), style=style)
     lines = list(order.lines.order_by("vendor_id", "product_id"))
     vendors = _order_vendors(order, lines)
     with messaging.correlated(order.pk):

@@ -1,8 +1,10 @@
 """``manage.py simulate_orders``: traffic through the storefront's own services, with a summary; bad input refused."""
 
 import os
+import random
 import subprocess
 import sys
+from collections import Counter
 from io import StringIO
 from time import monotonic
 
@@ -10,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from messaging.models import Message
+from orders.management.commands.simulate_orders import SUCCEEDING_CARD, simulate_one, tally_reasons
 from orders.models import CatalogProduct, Order, Payment, StoreSettings
 from tests.orders.factories import CatalogProductFactory
 from tests.processes import ROOT
@@ -79,14 +82,40 @@ def test_a_refused_card_is_counted_with_its_reason_and_the_orders_stay_placed(ca
     assert not Message.objects.filter(type="orders.OrderPaid").exists()
 
 
-def test_the_style_is_set_before_the_orders_are_paid(catalog):
+def test_the_style_is_used_for_the_runs_own_orders_and_the_stores_style_is_left_alone(catalog):
     StoreSettings.objects.create(style=StoreSettings.Style.EVENT)
 
-    simulate("--count", "2", "--pay", "--style", "command")
+    output = simulate("--count", "2", "--pay", "--style", "command")
 
-    assert StoreSettings.objects.get().style == StoreSettings.Style.COMMAND
+    assert StoreSettings.objects.get().style == StoreSettings.Style.EVENT
     assert set(Order.objects.values_list("style", flat=True)) == {"command"}
     assert Message.objects.filter(type="vendors.NotifyVendor").exists()
+    assert "This run's orders are paid in command style; the store's style stays event." in output
+
+
+def test_a_sold_out_catalog_names_the_products_and_how_to_restock():
+    CatalogProductFactory(name="Cordless drill", vendor_name="Corner Hardware Store", stock=0)
+    CatalogProductFactory(name="Claw hammer", vendor_name="Corner Hardware Store", stock=0)
+
+    with pytest.raises(CommandError) as refused:
+        simulate("--count", "3")
+
+    message = str(refused.value)
+    assert "out of stock: Claw hammer (Corner Hardware Store), Cordless drill (Corner Hardware Store)" in message
+    assert "Restock in the admin" in message
+    assert not Order.objects.exists()
+
+
+def test_an_order_after_the_stock_ran_out_in_mid_run_is_counted_as_out_of_stock_not_as_empty(catalog):
+    # given the workers have carried the vendors' last reservations to the catalog while a run goes on
+    CatalogProduct.objects.update(stock=0)
+    tally = Counter()
+
+    simulate_one(7, rng=random.Random(1), pay=True, card=SUCCEEDING_CARD, style=None, tally=tally)
+
+    assert tally_reasons(tally) == Counter({"not placed: no product left in stock": 1})
+    assert "Your order is empty" not in str(tally)
+    assert not Order.objects.exists()
 
 
 def test_the_same_seed_orders_the_same_lines():
@@ -154,8 +183,6 @@ def test_bad_arguments_are_refused_with_a_clear_message_and_change_nothing(catal
 
 
 def test_an_empty_catalog_says_to_seed_and_start_the_workers():
-    CatalogProductFactory(stock=0)
-
     with pytest.raises(CommandError) as refused:
         simulate("--count", "1", "--style", "command")
 

@@ -12,15 +12,16 @@ from time import monotonic, sleep
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging import controls
 from messaging.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment
 from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, OrderRejected, order_place
-from orders.services.settings import store_settings_update
+from orders.services.settings import store_settings
 
 MAX_COUNT = 100_000
 SUCCEEDING_CARD = "4242424242424242"
+NOTHING_IN_STOCK = "not placed: no product left in stock"
+RESTOCK_HINT = "Restock in the admin (Vendors → Products: stock); the workers carry it to the storefront."
 
 
 class Command(BaseCommand):
@@ -30,20 +31,20 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True, help=f"Orders to place (1 to {MAX_COUNT}).")
         parser.add_argument("--rate", type=float, help="Orders per second (default: as fast as possible).")
         parser.add_argument("--pay", action="store_true", help="Pay each order once placed.")
-        parser.add_argument("--style", choices=["event", "command"], help="Set the store's style before starting.")
+        parser.add_argument(
+            "--style", choices=["event", "command"], help="Pay this run's orders in this style (the store's stays)."
+        )
         parser.add_argument("--card", help=f"Card number to pay with (default {SUCCEEDING_CARD}); needs --pay.")
         parser.add_argument("--seed", type=int, help="Seed of the random choices, to repeat a run.")
 
     def handle(self, *args, count, rate, pay, style, card, seed, **options):
         check_arguments(count=count, rate=rate, pay=pay, card=card)
         if not CatalogProduct.objects.filter(stock__gt=0).exists():
-            raise CommandError(
-                "The catalog is empty (no product in stock): run seed_demo and start the workers first "
-                "(make run does both), so the vendors' products reach Orders."
-            )
+            raise CommandError(nothing_in_stock())
         if style:
-            store_settings_update(style=style, actor=controls.cli_actor())
-            self.stdout.write(f"Style set to {style}.")
+            self.stdout.write(
+                f"This run's orders are paid in {style} style; the store's style stays {store_settings().style}."
+            )
         rng, tally = random.Random(seed), Counter()
         progress = ProgressBar.on_stderr(self, count)
         started = monotonic()
@@ -51,13 +52,15 @@ class Command(BaseCommand):
             for index in range(count):
                 if rate:
                     sleep(max(0.0, started + index / rate - monotonic()))
-                simulate_one(index, rng=rng, pay=pay, card=card or SUCCEEDING_CARD, tally=tally)
+                simulate_one(index, rng=rng, pay=pay, card=card or SUCCEEDING_CARD, style=style, tally=tally)
                 progress.update(index + 1, note=summary_counts(tally, pay=pay))
         except KeyboardInterrupt:
             tally["interrupted"] += 1
         finally:
             progress.finish()
         self.report(tally, pay=pay, elapsed=monotonic() - started)
+        if tally[f"reason:{NOTHING_IN_STOCK}"]:
+            self.stdout.write(self.style.WARNING(nothing_in_stock()))
 
     def report(self, tally: Counter, *, pay: bool, elapsed: float) -> None:
         attempted = tally["placed"] + tally["rejected"]
@@ -67,6 +70,16 @@ class Command(BaseCommand):
         self.stdout.write(f"Done: {summary_counts(tally, pay=pay)} in {elapsed:.1f}s ({rate:.1f} orders/s).")
         for reason, times in tally_reasons(tally).most_common(5):
             self.stdout.write(f"  {times} x {reason}")
+
+
+def nothing_in_stock() -> str:
+    sold_out = [f"{p.name} ({p.vendor_name})" for p in CatalogProduct.objects.filter(stock=0).order_by("name")]
+    if not sold_out:
+        return (
+            "The catalog is empty (no product in stock): run seed_demo and start the workers first "
+            "(make run does both), so the vendors' products reach Orders."
+        )
+    return f"Every product is out of stock: {', '.join(sold_out)}. {RESTOCK_HINT}"
 
 
 def check_arguments(*, count: int, rate: float | None, pay: bool, card: str | None) -> None:
@@ -80,12 +93,17 @@ def check_arguments(*, count: int, rate: float | None, pay: bool, card: str | No
         raise CommandError("--card is the card to pay with: add --pay.")
 
 
-def simulate_one(index: int, *, rng: random.Random, pay: bool, card: str, tally: Counter) -> None:
+def simulate_one(index: int, *, rng: random.Random, pay: bool, card: str, style: str | None, tally: Counter) -> None:
+    lines = random_lines(rng)
+    if not lines:  # the run (or an earlier one) sold everything: say so, rather than "your order is empty"
+        tally["rejected"] += 1
+        tally[f"reason:{NOTHING_IN_STOCK}"] += 1
+        return
     try:
         order = order_place(
             customer_name=f"Simulated customer {index + 1}",
             customer_email=f"customer{index + 1}@example.com",
-            lines=random_lines(rng),
+            lines=lines,
         )
     except OrderRejected as rejected:
         tally["rejected"] += 1
@@ -93,12 +111,12 @@ def simulate_one(index: int, *, rng: random.Random, pay: bool, card: str, tally:
         return
     tally["placed"] += 1
     if pay:
-        tally_payment(order, card=card, tally=tally)
+        tally_payment(order, card=card, style=style, tally=tally)
 
 
-def tally_payment(order: Order, *, card: str, tally: Counter) -> None:
+def tally_payment(order: Order, *, card: str, style: str | None, tally: Counter) -> None:
     try:
-        payment = order_pay(order_id=order.id, card_number=card)
+        payment = order_pay(order_id=order.id, card_number=card, style=style)
     except Exception as error:  # counted and reported, so that one bad order does not stop the run
         tally["failed"] += 1
         tally[f"reason:{error}"] += 1
