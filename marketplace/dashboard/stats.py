@@ -9,7 +9,7 @@ subscriptions are a row per context/handler; workers are a heartbeat row per
 messaging process and the watchdog's one row. What is here puts them in shape.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from math import ceil
 
@@ -125,8 +125,20 @@ def ago(seconds: float | None) -> str | None:
     return f"{seconds / 60:.0f} min ago" if seconds < 90 * 60 else f"{seconds / 3600:.0f} h ago"
 
 
+def handlers_and_breakers(*, now: datetime) -> dict:
+    """Breakers, paused handlers and handling times, JSON-ready: the tables the health page redraws at each poll."""
+    return {
+        "breakers": [
+            {**asdict(b), "open_until": b.open_until.isoformat() if b.open_until else None}
+            for b in selectors.breakers(now=now)
+        ],
+        "paused": [{**asdict(p), "since": p.since.isoformat()} for p in selectors.paused_handlers()],
+        "timings": [asdict(t) for t in handling_times(now=now)],
+    }
+
+
 def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) -> dict:
-    """What the health page polls: rates, queue depth and workers, JSON-ready."""
+    """What the health page polls: rates, queue depth, workers, breakers, paused handlers and handling times."""
     now = now or timezone.now()
     depth = queue_depth(now=now)
     return {
@@ -136,4 +148,5 @@ def live_numbers(*, now: datetime | None = None, seconds: int = RATE_SECONDS) ->
         "queue_capped": [name for name, count in depth.items() if count.capped],
         "cap": QUEUE_COUNT_CAP,
         **workers(now=now),
+        **handlers_and_breakers(now=now),
     }

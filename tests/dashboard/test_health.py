@@ -357,3 +357,39 @@ def test_a_heartbeats_age_reads_in_the_unit_a_reader_needs():
     assert [stats.ago(s) for s in (None, -0.4, 3.2, 89, 90, 3599, 5400, 7300)] == [
         None, "0 s ago", "3 s ago", "89 s ago", "2 min ago", "60 min ago", "2 h ago", "2 h ago",
     ]  # fmt: skip
+
+
+def test_health_json_carries_the_breakers_paused_handlers_and_handling_times(staff_client, run_deliveries):
+    # given a failed attempt, an open breaker and a paused handler
+    messaging.publish(Rejected(key="r"))
+    run_deliveries()
+    open_until = timezone.now() + timedelta(seconds=30)
+    CircuitBreaker.objects.create(
+        context="vendors", state=BreakerState.OPEN, consecutive_failures=6, open_until=open_until
+    )
+    operations.handler_pause("tests.ping_a", actor="user:operator")
+    # when the page polls
+    numbers = staff_client.get("/dashboard/health.json").json()
+    # then its tables can be redrawn from the answer
+    vendors = next(b for b in numbers["breakers"] if b["context"] == "vendors")
+    assert (vendors["state"], vendors["consecutive_failures"], vendors["open_until"]) == (
+        "open",
+        6,
+        open_until.isoformat(),
+    )
+    assert [(p["handler"], p["context"]) for p in numbers["paused"]] == [("tests.ping_a", "tests")]
+    rejected = next(t for t in numbers["timings"] if t["handler"] == "tests.rejected")
+    assert rejected["failed"] == 1 and rejected["p95_ms"] >= 0
+
+
+def test_the_next_probe_and_the_pause_read_as_relative_times_with_the_moment_on_hover(staff_client):
+    CircuitBreaker.objects.create(
+        context="vendors",
+        state=BreakerState.OPEN,
+        consecutive_failures=6,
+        open_until=timezone.now() + timedelta(seconds=30),
+    )
+    page = staff_client.get("/dashboard/health/").content.decode()
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d+ \w{3} \d{4}, \d\d:\d\d:\d\d UTC" data-relative>in \d+ s</time>', page
+    )

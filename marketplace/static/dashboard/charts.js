@@ -4,7 +4,8 @@
  * health.json every data-poll-ms (the next poll starts when the last one ended; none
  * while the tab is hidden). Messages per second by kind are replaced on each poll;
  * queue depth has no history on the server, so its chart grows from the page's samples.
- * The workers panel and the watchdog line are redrawn from the same poll.
+ * The workers panel, the watchdog line, the breakers, the paused handlers and the handling times are
+ * redrawn from the same poll.
  */
 (function () {
   "use strict";
@@ -93,6 +94,7 @@
         queueChart.setData(queueData(queue));
         showFigures(numbers);
         showWorkers(numbers);
+        showHandlersAndBreakers(numbers);
         if (state) state.textContent = "live, updated " + new Date(numbers.now * 1000).toLocaleTimeString();
       } catch (error) {
         if (state) state.textContent = "offline (" + error.message + "), retrying";
@@ -184,6 +186,72 @@
     // the stall line is an alert: a screen reader reads it again at each change, so only real changes
     const node = document.getElementById(id);
     if (node && node.textContent !== text) node.textContent = text;
+  }
+
+  // --- health: breakers, paused handlers, handling times (text only, as above) ---------------------
+  function when(iso) {
+    // relative, the absolute time on hover (time.js); the ISO text if that script did not load
+    return window.marketplaceTime ? window.marketplaceTime.element(iso, true) : iso;
+  }
+
+  function duration(ms) {
+    return window.marketplaceTime ? window.marketplaceTime.duration(ms) : ms.toFixed(1) + " ms";
+  }
+
+  function showHandlersAndBreakers(numbers) {
+    const breakers = document.getElementById("breakers-rows");
+    if (breakers && numbers.breakers) breakers.replaceChildren(...numbers.breakers.map(breakerRow));
+    showRows("paused", numbers.paused, pausedRow);
+    if (numbers.timings) {
+      const slowest = Math.max(0, ...numbers.timings.map((t) => t.p95_ms)) || 1;
+      showRows("timings", numbers.timings, (t) => timingRow(t, slowest));
+    }
+  }
+
+  function showRows(name, items, rowOf) {
+    const rows = document.getElementById(name + "-rows");
+    if (!rows || !items) return;
+    rows.replaceChildren(...items.map(rowOf));
+    document.getElementById(name + "-table").hidden = items.length === 0;
+    document.getElementById(name + "-none").hidden = items.length > 0;
+  }
+
+  function breakerRow(b) {
+    const row = document.createElement("tr");
+    row.dataset.context = b.context;
+    if (b.state !== "closed") row.className = "trouble";
+    const state = cell(element("span", "badge " + b.state, b.state_label.toLowerCase()));
+    if (b.awaiting_probe) state.append(" ", element("span", "muted", "awaiting its probe"));
+    let probe;
+    if (b.awaiting_probe) probe = cell("now: the next claim probes it");
+    else if (b.open_until && b.state !== "closed") probe = cell(when(b.open_until));
+    else probe = cell(element("span", "muted", "—"));
+    row.append(cell(b.context), state, cell(String(b.consecutive_failures), "num"), probe);
+    return row;
+  }
+
+  function pausedRow(p) {
+    const row = document.createElement("tr");
+    row.className = "trouble";
+    row.append(cell(element("code", "", p.handler)), cell(p.context), cell(when(p.since)));
+    return row;
+  }
+
+  function timingRow(t, slowest) {
+    const row = document.createElement("tr");
+    row.dataset.handler = t.handler;
+    if (t.failed) row.className = "trouble";
+    const bars = cell(element("div", "bar p50", ""));
+    bars.firstChild.style.width = (100 * t.p50_ms / slowest).toFixed(1) + "%";
+    const p95 = element("div", "bar p95", "");
+    p95.style.width = (100 * t.p95_ms / slowest).toFixed(1) + "%";
+    bars.append(p95);
+    bars.setAttribute("aria-hidden", "true");
+    row.append(
+      cell(element("code", "", t.handler)), cell(t.context), cell(String(t.runs), "num"), cell(String(t.failed), "num"),
+      cell(duration(t.p50_ms), "num"), cell(duration(t.p95_ms), "num"), cell(duration(t.max_ms), "num"), bars
+    );
+    return row;
   }
 
   // --- trade-offs -----------------------------------------------------------------------------
