@@ -30,8 +30,14 @@ class Message(models.Model):
     created_at = models.DateTimeField()
     not_before = models.DateTimeField(null=True, blank=True)
     signature = models.CharField(max_length=64)
+    # A default in the database too: a process of the release before (a rolling deploy), or any tool inserting
+    # messages without this column, still writes a message.
     traceparent = models.CharField(
-        max_length=55, blank=True, default="", help_text="The W3C trace context it was written in, when tracing is on."
+        max_length=55,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The W3C trace context it was written in, when tracing is on.",
     )
 
     class Meta:
@@ -132,6 +138,7 @@ class Step(models.TextChoices):
     DEAD_LETTERED = "dead_lettered", "dead-lettered"
     RETRIED = "retried", "retried by hand"
     REPLAYED = "replayed"
+    ARCHIVED = "archived", "dead letter archived"  # an operator took it out of the outbox
     PAUSED = "paused"
     RESUMED = "resumed"
     BREAKER_OPENED = "breaker_opened", "breaker opened"

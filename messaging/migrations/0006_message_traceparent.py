@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='traceparent',
-            field=models.CharField(blank=True, default='', help_text='The W3C trace context it was written in, when tracing is on.', max_length=55),
+            field=models.CharField(blank=True, db_default='', default='', help_text='The W3C trace context it was written in, when tracing is on.', max_length=55),
         ),
     ]
