@@ -30,6 +30,9 @@ class OrderForm(forms.Form):
         product_ids = [product.product_id for product in self.products]
         for product in self.products:
             self._add_product_fields(product.product_id, product.name, product.price)
+            if not product.stock:
+                # Only the input is disabled: a page from before it sold out still posts it, and is told so.
+                self.fields[f"{QUANTITY_PREFIX}{product.product_id}"].widget.attrs["disabled"] = True
         for product_id in self._posted_unknown_product_ids(set(product_ids)):
             self._add_product_fields(product_id, f"product #{product_id}", None)
 
@@ -83,6 +86,17 @@ class OrderForm(forms.Form):
             if price is not None:
                 prices[product_id] = price
         return prices
+
+    def running_total(self) -> Decimal:
+        """What the quantities on the page come to, at the page's prices (the script keeps it up to date)."""
+        total = Decimal("0.00")
+        if not self.is_bound:
+            return total
+        for product in self.products:
+            quantity = str(self.data.get(f"{QUANTITY_PREFIX}{product.product_id}", "")).strip()
+            if quantity.isdigit() and int(quantity) <= MAX_QUANTITY:
+                total += product.price * int(quantity)
+        return total
 
     def vendor_rows(self):
         """[(vendor name, [(product, quantity field), ...]), ...] in catalog order, for the template."""

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders import selectors
-from orders.forms import PRICE_PREFIX, CardForm, OrderForm
+from orders.forms import PRICE_PREFIX, QUANTITY_PREFIX, CardForm, OrderForm
 from orders.models import Order, Payment
+from orders.money import money
 from orders.payment_gateway import TEST_CARDS
 from orders.services.lifecycle import order_complete
 from orders.services.payment import OrderStateError, order_pay
@@ -53,10 +54,17 @@ def order_create(request):
             expected_prices=form.expected_prices(),
         )
     except OrderRejected as rejected:
+        marked = {error for errors in rejected.quantity_errors.values() for error in errors}
         for error in rejected.errors:
-            messages.error(request, error)
+            if error not in marked:
+                messages.error(request, error)
         # Keep the quantities, show today's prices: a second submit orders at the prices now on the page.
-        return _storefront(request, _with_current_prices(request.POST, products), status=BAD_REQUEST)
+        form = _with_current_prices(request.POST, products)
+        form.is_valid()
+        for product_id, errors in rejected.quantity_errors.items():
+            for error in errors:
+                form.add_error(f"{QUANTITY_PREFIX}{product_id}", error)
+        return _storefront(request, form, status=BAD_REQUEST)
     return redirect("orders:order", token=order.id)
 
 
@@ -116,7 +124,9 @@ def order_payment(request, token):
     if payment.status != Payment.Status.SUCCEEDED:
         messages.error(request, f"The payment did not go through ({payment.message}). Nothing was charged.")
         return _order_page(request, selectors.order_for_token(token), card_form=form)
-    messages.success(request, f"Payment received: {payment.amount} charged to the card ending {payment.card_last4}.")
+    messages.success(
+        request, f"Payment received: {money(payment.amount)} charged to the card ending {payment.card_last4}."
+    )
     return redirect("orders:order", token=order.id)
 
 

@@ -25,10 +25,15 @@ class LineRequest:
 
 
 class OrderRejected(Exception):
-    """The order cannot be placed; ``errors`` says why, one sentence per problem."""
+    """The order cannot be placed; ``errors`` says why, one sentence per problem.
 
-    def __init__(self, errors: list[str]):
+    ``quantity_errors`` holds those of ``errors`` about one product's quantity, by product id, so the
+    storefront can mark that product's field.
+    """
+
+    def __init__(self, errors: list[str], quantity_errors: dict[int, list[str]] | None = None):
         self.errors = list(errors)
+        self.quantity_errors = dict(quantity_errors or {})
         super().__init__("; ".join(self.errors))
 
 
@@ -44,9 +49,10 @@ def order_place(
     customer_name, customer_email = str(customer_name).strip(), str(customer_email).strip()
     errors = _customer_errors(customer_name, customer_email)
     products = CatalogProduct.objects.in_bulk([line.product_id for line in lines if _is_int(line.product_id)])
-    errors += _line_errors(lines, products, expected_prices or {})
+    quantity_errors = {}
+    errors += _line_errors(lines, products, expected_prices or {}, quantity_errors)
     if errors:
-        raise OrderRejected(errors)
+        raise OrderRejected(errors, quantity_errors)
     order = Order.objects.create(
         customer_name=customer_name,
         customer_email=customer_email,
@@ -87,7 +93,9 @@ def _customer_errors(name: str, email: str) -> list[str]:
     return errors
 
 
-def _line_errors(lines: list[LineRequest], products: dict[int, CatalogProduct], expected: dict) -> list[str]:
+def _line_errors(
+    lines: list[LineRequest], products: dict[int, CatalogProduct], expected: dict, quantity_errors: dict
+) -> list[str]:
     if not lines:
         return ["Your order is empty: choose at least one product."]
     errors, seen = [], set()
@@ -100,7 +108,9 @@ def _line_errors(lines: list[LineRequest], products: dict[int, CatalogProduct], 
             errors.append(f"{product.name} is listed twice: give one quantity.")
             continue
         seen.add(line.product_id)
-        errors += _quantity_errors(line.quantity, product)
+        if wrong_quantity := _quantity_errors(line.quantity, product):
+            errors += wrong_quantity
+            quantity_errors[line.product_id] = wrong_quantity
         if (seen_price := expected.get(line.product_id)) is not None and _as_price(seen_price) != product.price:
             errors.append(f"The price of {product.name} changed from {seen_price} to {product.price}.")
     return errors

@@ -96,7 +96,7 @@ def test_a_person_orders_from_two_vendors_pays_and_sees_the_goods_prepared_by_th
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
     order_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     expect(page.locator("#order-status")).to_have_text("placed", ignore_case=True)
-    expect(page.locator("#order-total")).to_have_text("10.00")  # 4.20 + 2 x 2.90
+    expect(page.locator("#order-total")).to_have_text("€10.00")  # 4.20 + 2 x 2.90
     expect(page.get_by_role("row").filter(has_text="Sourdough loaf")).to_contain_text("Corner Bakery")
     expect(page.get_by_role("row").filter(has_text="Apples 1 kg")).to_contain_text("Green Grocer")
     screenshot(page, "order-before-payment")

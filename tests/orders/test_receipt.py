@@ -34,8 +34,20 @@ def test_the_customer_gets_a_receipt_once_the_order_is_paid_in_either_style(
     assert receipt.to == ["ada@example.com"]
     assert receipt.subject == f"Your order {str(order.pk)[:8]} is paid"
     assert "Hello Ada Lovelace," in receipt.body
-    assert "3 x Apples (Green Grocer)  3.60" in receipt.body
-    assert "Total: 3.60" in receipt.body
+    assert "3 x Apples (Green Grocer)  €3.60" in receipt.body
+    assert "Total: €3.60" in receipt.body
+
+
+def test_the_receipt_links_the_order_page_at_the_sites_address(
+    order, vendors_paused, run_deliveries, mailoutbox, settings
+):
+    settings.SITE_URL = "https://shop.example.com"
+
+    order_pay(order_id=order.pk, card_number="4242424242424242")
+    run_deliveries()
+
+    (receipt,) = mailoutbox
+    assert f"https://shop.example.com/orders/{order.pk}/" in receipt.body.splitlines()
 
 
 def test_no_receipt_before_payment(order, run_deliveries, mailoutbox):

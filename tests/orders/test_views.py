@@ -51,7 +51,9 @@ class TestStorefront:
         market, store = page.index('<h2 id="vendor-1">Fresh Market</h2>'), page.index(">Home Store</h2>")
         assert market < page.index("Apples") < page.index("Bread") < store < page.index("Desk lamp")
         assert '<label for="id_quantity_1"><span class="sr-only">Quantity of </span>Apples</label>' in page
-        assert re.search(r"Apples</label></th>\s*<td class=\"num\">2.50</td>\s*<td class=\"num\">3</td>", page)
+        assert re.search(
+            r'Apples</label></th>\s*<td class="num" data-price="2.50">€2.50</td>\s*<td class="num">3</td>', page
+        )
         assert 'name="quantity_3"' in page and 'name="price_3" value="40.00"' in page
 
     def test_labels_every_input(self, client, catalog):
@@ -67,6 +69,43 @@ class TestStorefront:
 
     def test_refuses_a_post(self, client, catalog):
         assert client.post("/").status_code == 405
+
+
+class TestTheStorefrontForTheCustomer:
+    def test_a_sold_out_product_says_so_and_its_quantity_cannot_be_entered(self, client, catalog):
+        CatalogProduct.objects.filter(product_id=2).update(stock=0)
+
+        page = client.get("/").content.decode()
+
+        row = re.search(r'<tr class="sold-out">.*?</tr>', page, re.S)[0]
+        assert "Bread" in row and '<span class="badge cancelled">Sold out</span>' in row
+        assert re.search(r'<input type="number" name="quantity_2"[^>]* disabled', row)
+
+    def test_a_sold_out_product_posted_from_an_older_page_is_refused_not_dropped(self, client, catalog):
+        CatalogProduct.objects.filter(product_id=1).update(stock=0)
+
+        response = client.post("/orders/", order_post())
+
+        assert response.status_code == 400
+        assert "Apples is out of stock." in response.content.decode()
+        assert order_rows() == (0, 0)
+
+    def test_a_quantity_over_the_stock_marks_its_field(self, client, catalog):
+        response = client.post("/orders/", order_post(quantity_1="4", quantity_2="1", price_2="3.00"))
+
+        page = response.content.decode()
+        row = re.search(r'<tr class="invalid">.*?</tr>', page, re.S)[0]
+        assert "Apples" in row and "Only 3 of Apples left in stock." in row
+        assert re.search(r'<input type="number" name="quantity_1" value="4"[^>]* aria-invalid="true"', row)
+        assert '<ul class="messages"' not in page  # in the form's summary and at its field, not a third time
+
+    def test_the_form_shows_the_total_of_its_quantities_with_the_currency(self, client, catalog):
+        assert '<strong id="running-total" data-format="€0.00">€0.00</strong>' in client.get("/").content.decode()
+
+        page = client.post("/orders/", order_post(quantity_1="4", quantity_3="1")).content.decode()
+
+        assert '<strong id="running-total" data-format="€0.00">€50.00</strong>' in page
+        assert 'src="/static/orders/running_total.js"' in page
 
 
 class TestPlacingAnOrder:
@@ -85,7 +124,7 @@ class TestPlacingAnOrder:
 
         page = response.content.decode()
         assert "Apples" in page and "Desk lamp" in page
-        assert '<td class="num" id="order-total">45.00</td>' in page
+        assert '<td class="num" id="order-total">€45.00</td>' in page
         assert 'id="order-status">Placed<' in page
 
     @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ class TestPaying:
 
         page = response.content.decode()
         assert response.redirect_chain == [(f"/orders/{order.id}/", 302)]
-        assert "Payment received: 5.00 charged to the card ending 4242." in page
+        assert "Payment received: €5.00 charged to the card ending 4242." in page
         assert 'id="order-status">Paid<' in page and 'id="id_number"' not in page
         assert state(order) == ("paid", ["succeeded"], 1)
 
