@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-faults test-postgres install system-packages migrate lint bench clean
+.PHONY: run dev-env test test-faults test-postgres install system-packages migrate lint bench clean
 .PHONY: run-scaled stop-scaled scaled-env test-scaled
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -22,10 +22,18 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 ## run: install, migrate, seed the demo data (once), and start the web server (daphne), workers and sweeper; Ctrl-C stops all
-run: migrate
+run: migrate dev-env
 	$(BIN)/python manage.py messaging_metrics_reset
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+## dev-env: with DEBUG=1 (make run's default), var/dev.env tells a `python manage.py ...` run by hand to use the same
+## development settings (DEBUG and var/secret_key) as make run's processes; manage.py ignores it if DEBUG or
+## SECRET_KEY is set
+RUN_VAR = $(abspath $(or $(MARKETPLACE_VAR_DIR),var))
+dev-env:
+	@mkdir -p "$(RUN_VAR)"
+	@if [ "$(DEBUG)" = 1 ]; then echo "DEBUG=1" > "$(RUN_VAR)/dev.env"; else rm -f "$(RUN_VAR)/dev.env"; fi
 
 # run-scaled's servers, data and ports; each can be overridden (make run-scaled SCALED_WEB_PORTS="9000 9001").
 SCALED_VAR = $(abspath $(or $(MARKETPLACE_VAR_DIR),var))
