@@ -37,10 +37,13 @@ def development_defaults() -> None:
     """What ``make run`` wrote to ``var/dev.env`` (DEBUG=1), for a command run by hand beside it.
 
     Never when the environment already chose: a DEBUG (even DEBUG=0) or a SECRET_KEY means a
-    deliberate configuration, such as production's, which must not fall back to development.
+    deliberate configuration, such as production's, which must not fall back to development;
+    nor under another settings module.
     """
     if os.environ.get("DEBUG") or os.environ.get("SECRET_KEY"):
         return
+    if os.environ.get("DJANGO_SETTINGS_MODULE", "marketplace.settings") != "marketplace.settings":
+        return  # another settings module (the tests') decides for itself
     var_dir = Path(os.environ.get("MARKETPLACE_VAR_DIR") or ROOT / "var")
     path = var_dir / DEV_ENV
     if not path.is_file():
