@@ -53,6 +53,7 @@ class VendorNotification(models.Model):
     lines = models.JSONField(help_text="[{product_id, quantity}] as notified.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NOTIFIED)
     via = models.CharField(max_length=8, help_text="How Orders told us: event or command.")
+    reason = models.CharField(max_length=200, blank=True, help_text="Why it was rejected or cancelled.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

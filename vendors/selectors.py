@@ -53,9 +53,16 @@ def notification_for_user_or_404(user, *, slug: str, notification_id: int) -> Ve
     return get_object_or_404(VendorNotification, vendor=vendor, pk=notification_id)
 
 
-def vendor_notifications(vendor: Vendor) -> QuerySet[VendorNotification]:
-    """Newest first."""
-    return vendor.notifications.order_by("-created_at", "-pk")
+def vendor_notifications(vendor: Vendor, *, status: str = "") -> QuerySet[VendorNotification]:
+    """Newest first; only those in ``status`` when given (an unknown status gives none)."""
+    notifications = vendor.notifications.order_by("-created_at", "-pk")
+    return notifications.filter(status=status) if status else notifications
+
+
+def status_counts(vendor: Vendor) -> list[tuple[str, str, int]]:
+    """``[(status, label, how many), ...]`` for every status, in the order of an order's life."""
+    counts = dict(vendor.notifications.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
 def with_line_items(notifications) -> list[VendorNotification]:

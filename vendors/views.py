@@ -26,8 +26,17 @@ def vendor_list(request):
 @login_required
 def vendor_detail(request, slug: str):
     vendor = selectors.vendor_for_user_or_404(request.user, slug)
-    page = Paginator(selectors.vendor_notifications(vendor), PER_PAGE).get_page(request.GET.get("page"))
-    context = {"vendor": vendor, "page": page, "notifications": selectors.with_line_items(page)}
+    status = request.GET.get("status", "")
+    status = status if status in selectors.Status.values else ""
+    notifications = selectors.vendor_notifications(vendor, status=status)
+    page = Paginator(notifications, PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "vendor": vendor,
+        "page": page,
+        "notifications": selectors.with_line_items(page),
+        "status": status,
+        "statuses": selectors.status_counts(vendor),
+    }
     return render(request, "vendors/vendor_detail.html", context)
 
 

@@ -160,6 +160,38 @@ def test_a_vendor_page_shows_each_order_with_its_lines_status_style_and_times(al
     assert accept_url(notification) in html
 
 
+def test_a_vendor_page_filters_its_orders_by_status_and_counts_each(alice_client, bakery):
+    waiting, taken = notified(bakery, "Rye"), notified(bakery, "Baguette")
+    alice_client.post(accept_url(taken))
+
+    html = alice_client.get("/vendors/bakery/?status=accepted").content.decode()
+
+    assert f'id="notification-{taken.pk}"' in html
+    assert f'id="notification-{waiting.pk}"' not in html
+    assert '<a href="?status=accepted" aria-current="page">Accepted <span class="muted">(1)</span></a>' in html
+    assert '<a href="?status=notified">Notified <span class="muted">(1)</span></a>' in html
+    assert 'hx-get="/vendors/bakery/?status=accepted&amp;page=1"' in html
+
+
+def test_a_filter_with_no_orders_says_so_and_an_unknown_status_shows_all(alice_client, bakery):
+    notification = notified(bakery, "Rye")
+
+    assert "No orders are rejected." in alice_client.get("/vendors/bakery/?status=rejected").content.decode()
+    assert f'id="notification-{notification.pk}"' in alice_client.get("/vendors/bakery/?status=lost").content.decode()
+
+
+def test_a_rejected_order_says_why(alice_client, bakery):
+    scarce = ProductFactory(vendor=bakery, name="Croissant", stock=1)
+    vendor_notify(
+        vendor_id=bakery.pk, order_id=uuid.uuid4(), lines=[{"product_id": scarce.pk, "quantity": 4}], via="event"
+    )
+
+    html = alice_client.get("/vendors/bakery/").content.decode()
+
+    assert '<span class="badge rejected">Rejected</span>' in html
+    assert '<div class="reason muted">Not enough in stock: Croissant (4 wanted, 1 left).</div>' in html
+
+
 @pytest.mark.parametrize("url", ["/vendors/market/", "/vendors/no-such-vendor/"])
 def test_another_vendors_page_or_an_unknown_one_answers_404(alice_client, bakery, market, url):
     assert alice_client.get(url).status_code == 404

@@ -236,6 +236,7 @@ def test_short_stock_rejects_the_order_reserves_nothing_and_names_the_short_prod
     notification = notify(shelf, order_id, apples=3, bread=5)
 
     assert notification.status == Status.REJECTED
+    assert notification.reason == "Not enough in stock: Bread (5 wanted, 2 left)."
     assert stock(shelf) == (10, 2)
     assert published("ProductStockChanged") == []
     assert published("VendorNotified") == []
@@ -262,6 +263,7 @@ def test_an_inactive_vendor_rejects_the_order(shelf):
     notification = notify(shelf, uuid.uuid4())
 
     assert notification.status == Status.REJECTED
+    assert notification.reason.endswith("is not taking orders (inactive).")
     assert stock(shelf) == (10, 2)
     assert len(published("StockUnavailable")) == 1
 
@@ -357,6 +359,7 @@ def test_cancelling_an_order_releases_what_its_notifications_reserved(shelf):
     notification.refresh_from_db()
     rejected.refresh_from_db()
     assert (notification.status, rejected.status) == (Status.CANCELLED, Status.REJECTED)
+    assert notification.reason == "stock unavailable"
     assert stock(shelf) == (10, 2)
     assert [(p["stock"], p["revision"]) for p in published("ProductStockChanged")][-2:] == [(10, 3), (2, 3)]
     assert correlations("ProductStockChanged") == {str(order_id)}
@@ -380,5 +383,6 @@ def test_a_notification_arriving_after_the_order_was_cancelled_reserves_nothing(
     notification = notify(shelf, order_id, via="command")
 
     assert notification.status == Status.CANCELLED
+    assert notification.reason == "another vendor had no stock"
     assert stock(shelf) == (10, 2)
     assert published("VendorNotified") == published("ProductStockChanged") == []

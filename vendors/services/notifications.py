@@ -48,13 +48,15 @@ def vendor_notify(*, vendor_id: int, order_id: UUID, lines: Iterable, via: str) 
             return existing
         if CancelledOrder.objects.filter(order_id=order_id).exists():
             logger.info("order %s reached %s after it was cancelled: nothing reserved", order_id, vendor)
-            return _record(vendor, order_id, wanted, via, Status.CANCELLED)
+            reason = CancelledOrder.objects.get(order_id=order_id).reason
+            return _record(vendor, order_id, wanted, via, Status.CANCELLED, reason=reason)
         products = {
             p.pk: p for p in Product.objects.select_for_update().filter(vendor=vendor, pk__in=wanted).order_by("pk")
         }
         short = sorted(pid for pid, quantity in wanted.items() if pid not in products or products[pid].stock < quantity)
         if short or not vendor.active:
-            notification = _record(vendor, order_id, wanted, via, Status.REJECTED)
+            reason = _shortage(wanted, products) if short else f"{vendor.name} is not taking orders (inactive)."
+            notification = _record(vendor, order_id, wanted, via, Status.REJECTED, reason=reason)
             unavailable = short or sorted(wanted)
             messaging.publish(StockUnavailable(order_id=order_id, vendor_id=vendor.pk, product_ids=unavailable))
             return notification
@@ -102,7 +104,8 @@ def notifications_cancel(*, order_id: UUID, reason: str) -> int:
         )
         for notification in notifications:
             _release(notification)
-            _set_status(notification, Status.CANCELLED)
+            notification.reason = reason[:200]
+            _set_status(notification, Status.CANCELLED, "reason")
         if notifications:
             logger.info("order %s cancelled (%s): released %d notification(s)", order_id, reason, len(notifications))
     return len(notifications)
@@ -130,19 +133,33 @@ def _stored(wanted: dict[int, int]) -> list[dict]:
     return [{"product_id": product_id, "quantity": quantity} for product_id, quantity in wanted.items()]
 
 
-def _record(vendor: Vendor, order_id: UUID, wanted: dict[int, int], via: str, status: str) -> VendorNotification:
+def _record(
+    vendor: Vendor, order_id: UUID, wanted: dict[int, int], via: str, status: str, *, reason: str = ""
+) -> VendorNotification:
     return VendorNotification.objects.create(
-        vendor=vendor, order_id=order_id, lines=_stored(wanted), via=via, status=status
+        vendor=vendor, order_id=order_id, lines=_stored(wanted), via=via, status=status, reason=reason[:200]
     )
+
+
+def _shortage(wanted: dict[int, int], products: dict[int, Product]) -> str:
+    """``"Not enough in stock: Apples (3 wanted, 1 left)."``, naming every product that is short."""
+    short = []
+    for product_id, quantity in wanted.items():
+        product = products.get(product_id)
+        if product is None:
+            short.append(f"product #{product_id} (not sold here)")
+        elif product.stock < quantity:
+            short.append(f"{product.name} ({quantity} wanted, {product.stock} left)")
+    return "Not enough in stock: " + ", ".join(short) + "."
 
 
 def _locked(notification_id: int) -> VendorNotification:
     return VendorNotification.objects.select_for_update().get(pk=notification_id)
 
 
-def _set_status(notification: VendorNotification, status: str) -> None:
+def _set_status(notification: VendorNotification, status: str, *also: str) -> None:
     notification.status = status
-    notification.save(update_fields=["status", "updated_at"])
+    notification.save(update_fields=["status", "updated_at", *also])
 
 
 def _require(notification: VendorNotification, status: str, *, action: str) -> None:
