@@ -12,7 +12,8 @@ from django.core.management import call_command
 from marketplace import operators
 from marketplace.management.demo_data import VENDORS
 from messaging.models import Message
-from orders.models import CatalogProduct
+from orders.models import CatalogProduct, StoreSettings
+from orders.services.settings import store_settings
 from vendors.models import Product, Vendor
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +180,21 @@ def test_a_permission_taken_from_the_group_is_given_back_and_said_so(no_password
     assert group_permission_names() == set(operators.GROUP_PERMISSIONS)
     assert "permissions of the operators group: messaging.replay_delivery" in output
     assert f"admin in the {operators.GROUP} group" in output
+
+
+def test_the_demo_gives_vendors_an_hour_to_accept_an_order(no_password_variable):
+    # given a fresh store: nobody saved store settings
+    output = seed_demo()
+
+    # then a demo order waits an hour for its vendors (the model's five minutes cancel it mid-tour)
+    assert store_settings().vendor_timeout_seconds == 3600
+    assert "store settings: vendors have 60 minutes to accept an order" in output
+
+
+def test_store_settings_staff_saved_are_kept(no_password_variable):
+    StoreSettings.objects.create(vendor_timeout_seconds=120)
+
+    output = seed_demo()
+
+    assert store_settings().vendor_timeout_seconds == 120
+    assert "store settings" not in output

@@ -7,6 +7,10 @@ one user per vendor (username = the vendor's slug, on the vendor's staff).
 Their password is ``DJANGO_SUPERUSER_PASSWORD`` if set, otherwise generated
 and printed once; an account that already exists keeps its password.
 
+The store's vendor timeout is set to an hour (``DEMO_VENDOR_TIMEOUT``) when staff have not saved store settings
+yet: the production default of five minutes cancels a demo order while its visitor is still finding the vendor
+portal. Settings staff saved are left as they are.
+
 The group ``operators`` (``marketplace.operators``) gets the dashboard controls'
 permissions and ``admin`` joins it: other staff are made operators by joining it
 too. Permissions an administrator added to the group by hand are left alone.
@@ -22,10 +26,13 @@ from django.db import transaction
 
 from marketplace import operators
 from marketplace.management.demo_data import VENDORS, DemoVendor
+from messaging import controls
+from orders.services.settings import store_settings, store_settings_update
 from vendors import selectors, services
 
 ADMIN_USERNAME = "admin"
 PASSWORD_VARIABLE = "DJANGO_SUPERUSER_PASSWORD"
+DEMO_VENDOR_TIMEOUT = 3600  # seconds: time to accept an order by hand in the vendor portal
 
 
 class Command(BaseCommand):
@@ -36,6 +43,7 @@ class Command(BaseCommand):
         self.secrets: list[str] = []
         with transaction.atomic():  # the products' events go out on commit, all or nothing
             vendors = [self.seed_vendor(demo) for demo in VENDORS]
+            self.seed_store_settings()
             self.seed_user(ADMIN_USERNAME, staff_of=None)
             self.seed_operators(ADMIN_USERNAME)
             for vendor in vendors:
@@ -55,6 +63,11 @@ class Command(BaseCommand):
                 )
                 self.created.append(f"product {product.name} at {vendor.name}")
         return vendor
+
+    def seed_store_settings(self) -> None:
+        if store_settings().pk is None:  # nobody saved any: the model's defaults are in force
+            store_settings_update(vendor_timeout_seconds=DEMO_VENDOR_TIMEOUT, actor=controls.cli_actor())
+            self.created.append(f"store settings: vendors have {DEMO_VENDOR_TIMEOUT // 60} minutes to accept an order")
 
     def seed_user(self, username: str, *, staff_of=None) -> None:
         """The account, on ``staff_of``'s staff when that vendor is given; a superuser otherwise."""
