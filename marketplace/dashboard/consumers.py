@@ -4,7 +4,9 @@ Each client is either catching up (reading the journal from the database, a page
 acks allow) or live (forwarding the tail's frames as they are, serialised once for all clients). A live frame
 that does not follow the last entry sent (``from_seq`` above it: the channel layer dropped a frame) sends the
 client back to catching up, so the database fills the hole; entries already sent are never sent again.
-The contract (frames, acks, close codes) is in ``protocol`` and the README.
+A client may also ask for one conversation's history (``{"history": <correlation id>}``): its newest
+``HISTORY`` entries, however old, in a frame of their own beside the stream. The contract (frames, acks, close
+codes) is in ``protocol`` and the README.
 
 A socket lives no longer than the login it was opened with (``sessions``): a logout of its session closes it at
 once through its user's group, and its own check of the session, on the client's frames at most every
@@ -20,13 +22,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from marketplace.dashboard import protocol, sessions
-from marketplace.dashboard.protocol import Ack, ProtocolError
-from marketplace.dashboard.tail import Batch, batch_after, batch_newest, process_tail
+from marketplace.dashboard.protocol import Ack, History, ProtocolError
+from marketplace.dashboard.tail import Batch, batch_after, batch_newest, history_of, process_tail
 
 logger = logging.getLogger(__name__)
 
 NEWEST = 100  # entries sent to a client that gives no ?after=
 PAGE = 500  # entries per catch-up frame
+HISTORY = 500  # entries of one conversation sent for a history frame, the newest
 DEFAULT_MAX_UNACKED = 5000
 DEFAULT_MAX_UNACKED_BYTES = 4 * 1024 * 1024
 # Channel layers forget a group member after a while (group_expiry, a day) and the in-memory one drops a member
@@ -39,6 +42,7 @@ SESSION_CHECK_EVERY = 30.0
 
 read_after = database_sync_to_async(batch_after)
 read_newest = database_sync_to_async(batch_newest)
+read_history = database_sync_to_async(history_of)
 session_holds = database_sync_to_async(sessions.session_holds)
 
 
@@ -173,6 +177,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             self.unacked.ack(frame.seq)
             if not self.live:
                 await self.catch_up()
+        elif isinstance(frame, History):
+            await self.send(text_data=await read_history(frame.correlation_id, HISTORY))
         else:
             await self.send(text_data=protocol.pong_frame(frame.value))
 

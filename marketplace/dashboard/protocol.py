@@ -1,10 +1,13 @@
 """The dashboard's streaming contract, as pure functions: server frames out, client frames in.
 
 Server frame: ``{"entries": [<entry>, ...]}`` (oldest first), optionally with ``"live": true`` (the backlog is
-done) or ``"pong": <value>``. Client frame: a JSON object of at most 1 KiB with exactly one known key,
-``{"ack": <seq>}`` or ``{"ping": <string of at most 64 characters>}``, at most 20 a second. Anything else is a
-``ProtocolError``: the consumer closes the socket with ``CLOSE_PROTOCOL_ERROR``. A socket whose session ended
-(logout, expiry, a user no longer active staff) is closed with ``CLOSE_LOGGED_OUT``. See README, "Live dashboard".
+done), ``"pong": <value>`` or ``"history": {"correlation_id": ..., "entries": [...], "more": bool}`` (the answer
+to a ``history`` frame: that conversation's newest entries, outside the stream's ``seq`` order and acks).
+Client frame: a JSON object of at most 1 KiB with exactly one known key, ``{"ack": <seq>}``,
+``{"ping": <string of at most 64 characters>}`` or ``{"history": <correlation id>}``, at most 20 a second.
+Anything else is a ``ProtocolError``: the consumer closes the socket with ``CLOSE_PROTOCOL_ERROR``. A socket
+whose session ended (logout, expiry, a user no longer active staff) is closed with ``CLOSE_LOGGED_OUT``. See
+README, "Live dashboard".
 """
 
 import json
@@ -38,6 +41,7 @@ CLOSE_TOO_SLOW = 4408
 MAX_CLIENT_FRAME_BYTES = 1024
 MAX_CLIENT_FRAMES_PER_SECOND = 20
 MAX_PING_CHARS = 64
+MAX_CORRELATION_CHARS = 64  # JournalEntry.correlation_id
 MAX_SEQ = 2**63 - 1  # a BigAutoField
 
 
@@ -70,6 +74,12 @@ def pong_frame(value: str) -> str:
     return dumps({"entries": [], "pong": value})
 
 
+def history_frame(correlation_id: str, rows: list[Mapping], *, more: bool) -> str:
+    """The answer to ``{"history": correlation_id}``: its entries (oldest first), ``more`` if older ones were left."""
+    history = {"correlation_id": correlation_id, "entries": [entry_json(row) for row in rows], "more": more}
+    return dumps({"entries": [], "history": history})
+
+
 def frame_after(text: str, seq: int) -> tuple[str, int, int]:
     """The frame ``text`` without its entries up to ``seq``: (text, entries left, last seq left or ``seq``)."""
     entries = [entry for entry in json.loads(text)["entries"] if entry["seq"] > seq]
@@ -94,7 +104,12 @@ class Ping:
     value: str
 
 
-def parse_client_frame(text: str | None = None, data: bytes | None = None) -> Ack | Ping:
+@dataclass(frozen=True)
+class History:
+    correlation_id: str
+
+
+def parse_client_frame(text: str | None = None, data: bytes | None = None) -> Ack | Ping | History:
     """Validate one client frame; raise ``ProtocolError`` for anything outside the contract."""
     if text is None:
         raise ProtocolError("binary frames are not accepted")
@@ -105,7 +120,7 @@ def parse_client_frame(text: str | None = None, data: bytes | None = None) -> Ac
     except ValueError as error:
         raise ProtocolError("frame is not JSON") from error
     if not isinstance(frame, dict) or len(frame) != 1:
-        raise ProtocolError('a frame is an object with exactly one key, "ack" or "ping"')
+        raise ProtocolError('a frame is an object with exactly one key, "ack", "ping" or "history"')
     ((key, value),) = frame.items()
     if key == "ack":
         if type(value) is not int or not 0 <= value <= MAX_SEQ:
@@ -115,6 +130,10 @@ def parse_client_frame(text: str | None = None, data: bytes | None = None) -> Ac
         if not isinstance(value, str) or len(value) > MAX_PING_CHARS:
             raise ProtocolError(f'"ping" takes a string of at most {MAX_PING_CHARS} characters')
         return Ping(value)
+    if key == "history":
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_CORRELATION_CHARS:
+            raise ProtocolError(f'"history" takes a correlation id of 1 to {MAX_CORRELATION_CHARS} characters')
+        return History(value)
     raise ProtocolError(f"unknown key {key[:40]!r}")
 
 

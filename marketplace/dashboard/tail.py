@@ -57,6 +57,14 @@ def batch_newest(limit: int) -> Batch:
     return Batch(0, rows[-1]["seq"] if rows else 0, len(rows), protocol.entries_frame(rows))
 
 
+def history_of(correlation_id: str, limit: int) -> str:
+    """The frame answering a client's ``history``: the newest ``limit`` entries of that conversation."""
+    rows = selectors.journal_of_correlation(
+        correlation_id=correlation_id, limit=limit + 1, fields=protocol.ENTRY_FIELDS
+    )
+    return protocol.history_frame(correlation_id, rows[-limit:], more=len(rows) > limit)
+
+
 # --- The tail --------------------------------------------------------------------------------------------------
 
 

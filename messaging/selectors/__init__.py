@@ -28,6 +28,7 @@ from messaging.selectors.journal import (
     journal_after,
     journal_last_seq,
     journal_newest,
+    journal_of_correlation,
     sent_entries,
 )
 from messaging.selectors.messages import (
@@ -116,6 +117,7 @@ __all__ = [
     "journal_after",
     "journal_last_seq",
     "journal_newest",
+    "journal_of_correlation",
     "message_exists",
     "message_ledger",
     "message_types",

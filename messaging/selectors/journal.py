@@ -33,6 +33,17 @@ def journal_newest(*, limit: int, fields: Sequence[str]) -> list[dict]:
     return rows
 
 
+def journal_of_correlation(*, correlation_id: str, limit: int, fields: Sequence[str]) -> list[dict]:
+    """The newest ``limit`` entries of one conversation up to the horizon, oldest first (``fields`` only).
+
+    One walk of the (correlation_id, seq) index, however old the conversation is.
+    """
+    final = JournalEntry.objects.filter(correlation_id=correlation_id, seq__lte=journal_horizon().safe_seq())
+    rows = list(final.order_by("-seq").values(*fields)[:limit])
+    rows.reverse()
+    return rows
+
+
 def first_seq_since(*, moment: datetime) -> int | None:
     """The first journal ``seq`` written at or after ``moment`` (via the ``at`` index), or None."""
     # Rows written in one transaction share ``at``: break the tie by seq, or PostgreSQL picks any of them.

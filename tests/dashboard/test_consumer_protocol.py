@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from marketplace.dashboard import protocol
-from marketplace.dashboard.protocol import Ack, FrameRate, Ping, ProtocolError, Unacked
+from marketplace.dashboard.protocol import Ack, FrameRate, History, Ping, ProtocolError, Unacked
 
 
 def row(seq: int, **fields) -> dict:
@@ -158,3 +158,10 @@ def test_catching_up_reads_only_what_the_bound_leaves_room_for():
     unacked.ack(1000)
     unacked.sent(1001, 1, 5000)  # half the bytes: wait for acks before reading more
     assert unacked.room(500) == 0
+
+
+def test_a_history_frame_asks_for_one_conversation_of_at_most_64_characters():
+    assert protocol.parse_client_frame('{"history": "9f1e"}') == History("9f1e")
+    for wrong in ('{"history": ""}', '{"history": 5}', '{"history": "' + "x" * 65 + '"}'):
+        with pytest.raises(ProtocolError):
+            protocol.parse_client_frame(wrong)

@@ -4,6 +4,8 @@
  *   oldest first. The client acks what it has processed ({"ack": seq}) and pings now and then; it sends at
  *   most ~11 frames a second, well under the server's limit of 20. It reconnects after any close but 4401
  *   (logged out, or the session ended), which it shows instead: a new socket would be refused until a login.
+ * With a correlation id in the filters it also asks for that conversation's history ({"history": id}): the
+ * answer, however old, joins the rows received, so "Watch it live" from a flow view shows the order so far.
  * Rows are built with textContent only (journal details are not HTML), newest first, at most data-rows of them.
  */
 (function () {
@@ -28,6 +30,7 @@
   const CLOSE_LOGGED_OUT = 4401; // the server's "logged out, or the session ended": do not reconnect
   const TROUBLE = new Set(["failed", "dead_lettered", "breaker_opened"]);
   const FILTERS = ["kind", "type", "context", "step", "handler", "correlation"];
+  const HISTORY_DELAY_MS = 300; // typing an id asks once, when the typing stops
 
   let socket = null;
   let lastSeq = null; // the last seq received (and processed): ?after= on reconnect, and the ack
@@ -41,6 +44,9 @@
   let paused = false;
   let heldWhilePaused = 0;
   let filters = readFilters();
+  // one conversation's history from the server: entries outside the stream's order, kept apart from `kept`
+  let history = { asked: "", entries: [], loaded: false, more: false };
+  let historyTimer = null;
 
   // --- Connection -------------------------------------------------------------------------------------------
 
@@ -63,6 +69,7 @@
       lastFrameAt = Date.now();
       setState("catching-up", "Catching up…");
       pingTimer = window.setInterval(function () { ping(ws); }, PING_EVERY_MS);
+      if (history.asked && !history.loaded) askHistory(history.asked);
     };
     ws.onmessage = function (event) {
       if (socket === ws) onFrame(event.data);
@@ -122,6 +129,7 @@
       lastSeq = entry.seq;
       fresh.push(entry);
     }
+    if (frame.history && typeof frame.history === "object") receiveHistory(frame.history);
     if (fresh.length) receive(fresh);
     if (entries.length) ackSoon();
     if (frame.live) {
@@ -148,6 +156,38 @@
     lastAckAt = Date.now();
   }
 
+  // --- One conversation's history ------------------------------------------------------------------------
+
+  function historyWanted() {
+    window.clearTimeout(historyTimer);
+    const wanted = form.elements.correlation.value.trim();
+    if (wanted === history.asked) return;
+    history = { asked: wanted, entries: [], loaded: false, more: false };
+    if (wanted) historyTimer = window.setTimeout(function () { askHistory(wanted); }, HISTORY_DELAY_MS);
+  }
+
+  function askHistory(wanted) {
+    if (wanted.length > 64 || !socket || socket.readyState !== WebSocket.OPEN) return; // onopen asks again
+    socket.send(JSON.stringify({ history: wanted }));
+  }
+
+  function receiveHistory(answer) {
+    if (answer.correlation_id !== history.asked || !Array.isArray(answer.entries)) return; // an earlier question
+    history.entries = answer.entries.filter(function (entry) { return typeof entry.seq === "number"; });
+    history.loaded = true;
+    history.more = Boolean(answer.more);
+    if (!paused) render();
+    else showCounts();
+  }
+
+  function received() {
+    // what the table is drawn from: the entries received and the history asked for, oldest first, each once
+    if (!history.entries.length) return kept;
+    const have = new Set(kept.map(function (entry) { return entry.seq; }));
+    return history.entries.filter(function (entry) { return !have.has(entry.seq); }).concat(kept)
+      .sort(function (a, b) { return a.seq - b.seq; });
+  }
+
   // --- Rows -------------------------------------------------------------------------------------------------
 
   function receive(fresh) {
@@ -169,10 +209,11 @@
 
   function render() {
     const rows = document.createDocumentFragment();
+    const entries = received();
     let count = 0;
-    for (let i = kept.length - 1; i >= 0 && count < MAX_ROWS; i--) {
-      if (matches(kept[i])) {
-        rows.appendChild(rowFor(kept[i]));
+    for (let i = entries.length - 1; i >= 0 && count < MAX_ROWS; i--) {
+      if (matches(entries[i])) {
+        rows.appendChild(rowFor(entries[i]));
         count += 1;
       }
     }
@@ -275,6 +316,7 @@
     // "change" follows "input" when a field loses focus: re-rendering then would swap the rows under a click.
     if (FILTERS.every(function (name) { return next[name] === filters[name]; })) return;
     filters = next;
+    historyWanted();
     const query = new URLSearchParams();
     for (const name of FILTERS) {
       const value = form.elements[name].value.trim();
@@ -296,8 +338,19 @@
     let text = kept.length
       ? "Showing " + shown + " of the " + kept.length + " entries received (last #" + lastSeq + ")."
       : "No entries yet.";
+    if (history.asked) text = (text + " " + historyCounts(shown)).trim();
     if (paused) text += " Paused: new entries are kept, not shown, until you resume.";
     countsBox.textContent = text;
+  }
+
+  function historyCounts(shown) {
+    const id = "\u201c" + history.asked + "\u201d";
+    if (!history.loaded) return "Fetching the history of correlation id " + id + " from the journal\u2026";
+    if (!history.entries.length) {
+      return shown ? "" : "Nothing in the journal for correlation id " + id + " (it is looked up by the whole id).";
+    }
+    return "The history of correlation id " + id + " from the journal: " + history.entries.length + " entries"
+      + (history.more ? ", the newest ones (older ones are in its flow view)." : ".");
   }
 
   form.addEventListener("input", filtersChanged);
@@ -318,5 +371,6 @@
   });
 
   setState("connecting", "Connecting…");
+  history.asked = form.elements.correlation.value.trim(); // from the address: asked for once the socket opens
   connect();
 })();
