@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from messaging import selectors as messaging_selectors
 from orders.models import CatalogProduct, Order, OrderVendor
@@ -31,6 +32,24 @@ class VendorProgress:
     attempts: int
     last_error: str
     acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VendorsBreaker:
+    """Vendors' circuit breaker while it holds messages back: why, and when it lets one through to try."""
+
+    consecutive_failures: int
+    next_probe_at: datetime | None
+    probe_in_seconds: int  # 0: due, the next delivery to Vendors probes it
+
+    @property
+    def probing(self) -> bool:
+        return self.probe_in_seconds == 0
+
+
+VENDORS_CONTEXT = "vendors"
+# An order still waiting to hear from its vendors, which an open breaker on Vendors holds up.
+WAITING_FOR_VENDORS = {Order.Status.PAID, Order.Status.VENDOR_NOTIFIED, Order.Status.ACCEPTED}
 
 
 def catalog_by_vendor() -> list[VendorProducts]:
@@ -97,6 +116,22 @@ def _progress(order: Order, vendor: OrderVendor) -> VendorProgress:
         attempts=attempts,
         last_error=error,
         acknowledged_at=vendor.acknowledged_at,
+    )
+
+
+def vendors_breaker(order: Order, *, now: datetime | None = None) -> VendorsBreaker | None:
+    """Vendors' breaker, read through messaging's read side, when it is not closed and ``order`` waits on Vendors."""
+    if order.status not in WAITING_FOR_VENDORS:
+        return None
+    now = now or timezone.now()
+    row = next((b for b in messaging_selectors.breakers(now=now) if b.context == VENDORS_CONTEXT), None)
+    if row is None or row.state == messaging_selectors.BreakerState.CLOSED:
+        return None
+    wait = 0 if row.awaiting_probe or row.open_until is None else (row.open_until - now).total_seconds()
+    return VendorsBreaker(
+        consecutive_failures=row.consecutive_failures,
+        next_probe_at=row.open_until,
+        probe_in_seconds=max(0, round(wait)),
     )
 
 

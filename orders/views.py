@@ -92,6 +92,7 @@ def _live_context(order):
     return {
         "order": order,
         "progress": selectors.order_vendor_progress(order),
+        "vendors_breaker": selectors.vendors_breaker(order),
         "timeline": timeline,
         "polling": _in_flight(order, timeline),
     }

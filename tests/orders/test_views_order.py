@@ -9,10 +9,19 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from messaging.models import JournalEntry, Message
+from messaging import selectors as messaging_selectors
+from messaging.models import FaultSetting, JournalEntry, Message
 from orders.models import Order, Payment
 from orders.services.lifecycle import order_stock_unavailable
-from tests.orders.factories import OrderFactory, OrderLineFactory, OrderVendorFactory, paid_order
+from orders.services.payment import order_pay
+from orders.services.placing import LineRequest, order_place
+from tests.orders.factories import (
+    CatalogProductFactory,
+    OrderFactory,
+    OrderLineFactory,
+    OrderVendorFactory,
+    paid_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +269,38 @@ def test_payments_are_listed_with_their_outcome(client):
     page = client.get(f"/orders/{order.id}/").content.decode()
 
     assert "•••• 0002" in page and Payment.objects.get().reference in page
+
+
+class TestVendorsBreaker:
+    def paid_orders_while_vendors_is_down(self, run_deliveries, count=5):
+        FaultSetting.objects.create(context="vendors", unavailable=True)
+        product = CatalogProductFactory(stock=50)
+        orders = []
+        for n in range(count):
+            order = order_place(
+                customer_name=f"Ada {n}", customer_email="ada@example.com", lines=[LineRequest(product.product_id, 1)]
+            )
+            order_pay(order_id=order.id, card_number=SUCCEEDS)
+            orders.append(order)
+        run_deliveries()
+        return orders
+
+    def test_an_order_waiting_on_vendors_says_the_breaker_is_open_and_when_it_tries_next(self, client, run_deliveries):
+        # given Vendors is down and enough deliveries to it failed to open its breaker
+        order = self.paid_orders_while_vendors_is_down(run_deliveries)[0]
+        (breaker,) = [b for b in messaging_selectors.breakers() if b.context == "vendors"]
+        assert breaker.state == "open"
+
+        page = client.get(f"/orders/{order.id}/").content.decode()
+
+        # then the order page says so, with the time of the next try
+        assert "Vendors is not answering." in page
+        assert f"The next try is at\n  {timezone.localtime(breaker.open_until):%H:%M:%S}" in page
+        assert "circuit breaker is open" in page
+
+    def test_no_notice_while_the_breaker_is_closed_or_the_order_is_done_with_vendors(self, client, run_deliveries):
+        order = self.paid_orders_while_vendors_is_down(run_deliveries, count=1)[0]
+        assert "Vendors is not answering." not in client.get(f"/orders/{order.id}/").content.decode()
+
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        assert "Vendors is not answering." not in client.get(f"/orders/{order.id}/").content.decode()
