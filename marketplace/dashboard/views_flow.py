@@ -1,7 +1,5 @@
 """The flow view of one correlation (one order's conversation), and the dashboard's search box."""
 
-import uuid
-
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
@@ -13,21 +11,28 @@ from marketplace.dashboard.flow import flow_for, step_counts
 from messaging import selectors
 from orders.selectors import order_for_token
 
+BAD_REQUEST = 400
+
 
 @staff_member_required
 @require_GET
 def find(request):
-    """A message id opens its ledger; anything else is taken as a correlation id."""
+    """A message id opens its ledger, a correlation id its flow; the first characters of one are enough.
+
+    A prefix that several ids start with lists them; one too short to mean anything says so. A term that
+    matches nothing goes to the flow view, which says that no message carries it.
+    """
     term = request.GET.get("q", "").strip()
     if not term:
         return redirect("dashboard:stream")
-    try:
-        message_id = uuid.UUID(term)
-    except ValueError:
-        message_id = None
-    if message_id is not None and selectors.message_exists(message_id=message_id):
-        return redirect("dashboard:ledger", message_id=message_id)
-    return redirect("dashboard:flow", correlation_id=term)
+    found = selectors.ids_matching(term=term)
+    if found.problem:
+        return render(request, "dashboard/find.html", {"found": found}, status=BAD_REQUEST)
+    if found.ambiguous:
+        return render(request, "dashboard/find.html", {"found": found})
+    if found.message_ids:
+        return redirect("dashboard:ledger", message_id=found.message_ids[0])
+    return redirect("dashboard:flow", correlation_id=found.correlation_ids[0] if found.correlation_ids else term)
 
 
 @staff_member_required

@@ -10,7 +10,7 @@ from messaging.admin.display import (
     search_link,
 )
 from messaging.admin.filters import ContextFilter
-from messaging.admin.search import any_of, as_int, text_ids, uuid_lookup
+from messaging.admin.search import any_of, as_int, text_id_lookup, uuid_lookup
 from messaging.models import JournalEntry, Message
 
 RETRY_PERMISSION = "messaging.retry_delivery"
@@ -47,7 +47,7 @@ class JournalEntryAdmin(LargeReadOnlyAdmin):
     def search_q(self, term):
         number = as_int(term)
         return any_of(
-            Q(correlation_id__in=text_ids(term)),
+            text_id_lookup("correlation_id", term),
             uuid_lookup("message_id", term),
             Q(seq=number) if number is not None else None,
         )

@@ -22,6 +22,7 @@ from messaging.selectors.conversations import (
 )
 from messaging.selectors.health import Health, readiness
 from messaging.selectors.history import StoredMessageError, retain, retained, stored_messages
+from messaging.selectors.ids import MIN_PREFIX, IdMatches, ids_matching
 from messaging.selectors.journal import (
     attempt_durations,
     first_seq_since,
@@ -79,6 +80,7 @@ from messaging.vocabulary import (
 
 __all__ = [
     "LIST_COUNT_CAP",
+    "MIN_PREFIX",
     "QUEUE_COUNT_CAP",
     "WAITING_STATUSES",
     "BreakerRow",
@@ -89,6 +91,7 @@ __all__ = [
     "DeliveryNode",
     "DeliveryStatus",
     "Health",
+    "IdMatches",
     "Kind",
     "MessageLedger",
     "MessageNode",
@@ -114,6 +117,7 @@ __all__ = [
     "handler_named",
     "handlers",
     "handlers_of",
+    "ids_matching",
     "journal_after",
     "journal_last_seq",
     "journal_newest",
