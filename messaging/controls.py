@@ -4,7 +4,8 @@
     controls.fault_clear(context="vendors", actor=...)
     controls.handler_pause(handler="vendors.notify_vendor", actor=...)     # and handler_resume
     controls.dead_letters_retry(delivery_ids=[42], actor=...)               # or message_ids, message_type
-    controls.delivery_replay(delivery_id=42, actor=...)                     # replay_run for a selection
+    controls.dead_letters_archive(matching=DeadLetterFilter(handler=...), actor=...)  # or ids, as retry
+    controls.delivery_replay(delivery_id=42, actor=..., repeat_succeeded=True)  # confirmed: runs it again
     controls.control_recorded(context="orders", actor=..., detail=...)     # a context's own control
 
 Each makes its change and journals it with its actor in one transaction, so whichever door an operator
@@ -19,19 +20,23 @@ import os
 from django.db.models import Count
 
 from messaging.models import WAITING_STATUSES, Delivery, FaultSetting, HandlerState
-from messaging.operations import actions
+from messaging.operations import actions, dead_letters
+from messaging.operations.dead_letters import DeadLetterFilter
 from messaging.operations.forms import FaultForm, HandlerPauseForm, form_errors, handler_contexts
 from messaging.operations.replay import ReplayRequest, Tally, replay_request_build, replay_run
 from messaging.runtime.registry import registry
 
 __all__ = [
+    "DeadLetterFilter",
     "FaultForm",
     "HandlerPauseForm",
     "ReplayRequest",
     "Tally",
     "cli_actor",
     "control_recorded",
+    "dead_letters_archive",
     "dead_letters_retry",
+    "dead_letters_tally",
     "deliveries_replay",
     "delivery_replay",
     "fault_clear",
@@ -62,15 +67,28 @@ def handler_resume(*, handler: str, actor: str) -> None:
     actions.handler_resume(handler, actor=actor)
 
 
-def dead_letters_retry(*, actor: str, delivery_ids=(), message_ids=(), message_type: str = "") -> int:
-    """A fresh set of attempts for the dead letters chosen by delivery, by message or by type; how many."""
-    chosen = actions.dead_letters_chosen(delivery_ids=delivery_ids, message_ids=message_ids, message_type=message_type)
-    return actions.dead_letters_retry(chosen, actor=actor)
+def dead_letters_retry(*, actor: str, **chosen) -> int:
+    """A fresh set of attempts for the dead letters chosen by delivery, by message or by type (``delivery_ids``,
+    ``message_ids``, ``message_type``), or all ``matching`` a ``DeadLetterFilter``; how many."""
+    return actions.dead_letters_retry(actions.dead_letters_chosen(**chosen), actor=actor)
 
 
-def delivery_replay(*, delivery_id: int, actor: str) -> bool:
-    """Run one finished delivery again; False (nothing changed) if it is waiting, running or unknown."""
-    return actions.delivery_replay(delivery_id, actor=actor)
+def dead_letters_archive(*, actor: str, **chosen) -> int:
+    """Take the dead letters chosen as for ``dead_letters_retry`` out of the outbox, each journaled; how many."""
+    return dead_letters.dead_letters_archive(actions.dead_letters_chosen(**chosen), actor=actor)
+
+
+def dead_letters_tally(**chosen) -> tuple[int, int]:
+    """How many dead letters are chosen as for ``dead_letters_retry``, and how many of them failed for good (a
+    permanent error): retried, those fail the same way unless their cause was fixed, so the doors warn first."""
+    rows = actions.dead_letters_chosen(**chosen)
+    return rows.count(), dead_letters.dead_letters_permanent(rows).count()
+
+
+def delivery_replay(*, delivery_id: int, actor: str, repeat_succeeded: bool = False) -> bool:
+    """Run one finished delivery again; False (nothing changed) if it is waiting, running or unknown, or if it
+    succeeded and the operator did not confirm repeating its side effects (``repeat_succeeded``)."""
+    return actions.delivery_replay(delivery_id, actor=actor, repeat_succeeded=repeat_succeeded)
 
 
 def deliveries_replay(request: ReplayRequest, *, on_batch=None) -> Tally:

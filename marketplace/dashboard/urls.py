@@ -4,7 +4,14 @@ also needs its own permission (``control_required``, see ``marketplace.operators
 from django.urls import path
 from django.views.generic import RedirectView
 
-from marketplace.dashboard import views_controls, views_flow, views_ledger, views_numbers, views_stream
+from marketplace.dashboard import (
+    views_controls,
+    views_dead_letters,
+    views_flow,
+    views_ledger,
+    views_numbers,
+    views_stream,
+)
 
 app_name = "dashboard"
 
@@ -15,8 +22,9 @@ urlpatterns = [
     path("messages/<uuid:message_id>/", views_ledger.ledger, name="ledger"),
     path("deliveries/<int:delivery_id>/retry/", views_ledger.delivery_retry, name="delivery_retry"),
     path("deliveries/<int:delivery_id>/replay/", views_ledger.delivery_replay, name="delivery_replay"),
-    path("dead-letters/", views_ledger.dead_letters, name="dead_letters"),
-    path("dead-letters/retry/", views_ledger.dead_letters_retry, name="dead_letters_retry"),
+    path("dead-letters/", views_dead_letters.dead_letters, name="dead_letters"),
+    path("dead-letters/retry/", views_dead_letters.dead_letters_retry, name="dead_letters_retry"),
+    path("dead-letters/archive/", views_dead_letters.dead_letters_archive, name="dead_letters_archive"),
     path("controls/", views_controls.controls, name="controls"),
     path("controls/style/", views_controls.style_switch, name="style_switch"),
     path("controls/subscriptions/", views_controls.subscription_switch, name="subscription_switch"),

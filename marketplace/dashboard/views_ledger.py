@@ -1,9 +1,10 @@
-"""Deliveries: the ledger of one message (one row per subscriber, with Retry and Replay for that one) and
-the dead letters (retry one, the selected ones, or all of a type).
+"""The ledger of one message: one row per subscriber, with Retry and Replay for that one.
 
 Retrying and replaying are POSTs (CSRF-checked), each needing its own permission (``marketplace.operators``),
 done by ``messaging.controls`` (as in the admin and the commands) and journaled with ``user:<username>`` as the
-actor. The pages read through ``messaging.selectors``.
+actor. Replaying a delivery that succeeded, or retrying one that failed with a permanent error, first asks
+(``confirm``): the handler's side effects happen again, or it fails again. The page reads through
+``messaging.selectors``; the dead letters are in ``views_dead_letters``.
 """
 
 import json
@@ -12,16 +13,17 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace import operators
+from marketplace.dashboard.confirm import confirmation, confirmed
 from marketplace.dashboard.permissions import control_required
 from messaging import controls, selectors
 from messaging.selectors import WAITING_STATUSES, DeliveryStatus
 
 JOURNAL_SHOWN = 200
-DEAD_LETTERS_SHOWN = 200
 
 
 @staff_member_required
@@ -64,7 +66,7 @@ def actor_of(request) -> str:
     return f"user:{request.user.get_username()}"
 
 
-def _back(request, default: str, **kwargs):
+def back_to(request, default: str, **kwargs):
     """Where the form came from (``next``), if it is one of ours; else ``default``."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
@@ -72,7 +74,7 @@ def _back(request, default: str, **kwargs):
     return redirect(default, **kwargs)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
@@ -84,11 +86,28 @@ def _plural(count: int, noun: str) -> str:
 @control_required(operators.RETRY)
 def delivery_retry(request, delivery_id: int):
     delivery = _delivery_or_404(delivery_id)
+    back = reverse("dashboard:ledger", kwargs={"message_id": delivery.message_id})
+    if not confirmed(request) and controls.dead_letters_tally(delivery_ids=[delivery.pk])[1]:
+        return confirmation(
+            request,
+            heading=f"Retry {delivery.handler}?",
+            warnings=[permanent_warning(1), f"Its error: {delivery.last_error}"],
+            button="Retry anyway",
+            cancel=back,
+        )
     if controls.dead_letters_retry(delivery_ids=[delivery.pk], actor=actor_of(request)):
         messages.success(request, f"Retrying {delivery.handler}: a fresh set of attempts.")
     else:
         messages.warning(request, f"{delivery.handler} is not a dead letter (it is {delivery.status}): not retried.")
-    return redirect("dashboard:ledger", message_id=delivery.message_id)
+    return redirect(back)
+
+
+def permanent_warning(count: int) -> str:
+    which = "It was" if count == 1 else f"{count} of them were"
+    return (
+        f"{which} dead-lettered for a permanent error (an invalid payload, an unknown type, a refusal by the "
+        "handler): retried, it fails the same way unless its cause was fixed since."
+    )
 
 
 @staff_member_required
@@ -96,52 +115,22 @@ def delivery_retry(request, delivery_id: int):
 @control_required(operators.REPLAY)
 def delivery_replay(request, delivery_id: int):
     delivery = _delivery_or_404(delivery_id)
-    if controls.delivery_replay(delivery_id=delivery.pk, actor=actor_of(request)):
+    back = reverse("dashboard:ledger", kwargs={"message_id": delivery.message_id})
+    succeeded = delivery.status == DeliveryStatus.SUCCEEDED
+    if succeeded and not confirmed(request):
+        return confirmation(
+            request,
+            heading=f"Replay {delivery.handler}?",
+            warnings=[
+                f"{delivery.handler} already succeeded for this message. Replaying runs it again: whatever it does "
+                "besides its own rows (an e-mail, a call to a payment gateway, a message to another context) "
+                "happens again, unless the handler checks that it was already done.",
+            ],
+            button="Run it again",
+            cancel=back,
+        )
+    if controls.delivery_replay(delivery_id=delivery.pk, actor=actor_of(request), repeat_succeeded=succeeded):
         messages.success(request, f"Replaying {delivery.handler}: it runs again shortly.")
     else:
         messages.warning(request, f"{delivery.handler} has not finished (it is {delivery.status}): it runs anyway.")
-    return redirect("dashboard:ledger", message_id=delivery.message_id)
-
-
-# --- Dead letters --------------------------------------------------------------------------------------------
-
-
-@staff_member_required
-@require_GET
-def dead_letters(request):
-    dead = selectors.dead_letters(shown=DEAD_LETTERS_SHOWN, cap=selectors.LIST_COUNT_CAP)
-    context = {
-        "total": dead.total,
-        "capped": dead.capped,
-        "by_type": dead.by_type,
-        "rows": dead.newest,
-        "shown": DEAD_LETTERS_SHOWN,
-        "needs": operators.CONTROLS,
-    }
-    return render(request, "dashboard/dead_letters.html", context)
-
-
-@staff_member_required
-@require_POST
-@control_required(operators.RETRY)
-def dead_letters_retry(request):
-    if message_type := request.POST.get("type", "").strip():
-        chosen, what = {"message_type": message_type}, f"of type {message_type}"
-    elif one := _ids([request.POST.get("one", "")]):
-        chosen, what = {"delivery_ids": one}, "chosen"
-    else:
-        ids = _ids(request.POST.getlist("ids"))
-        if not ids:
-            messages.error(request, "Select at least one dead letter to retry.")
-            return _back(request, "dashboard:dead_letters")
-        chosen, what = {"delivery_ids": ids}, "selected"
-    retried = controls.dead_letters_retry(**chosen, actor=actor_of(request))
-    if retried:
-        messages.success(request, f"Retried {_plural(retried, 'dead letter')} {what}.")
-    else:
-        messages.warning(request, f"No dead letter {what} was left to retry.")
-    return _back(request, "dashboard:dead_letters")
-
-
-def _ids(values) -> list[int]:
-    return [int(value) for value in values if value.isdigit() and len(value) < 19]
+    return redirect(back)

@@ -49,3 +49,9 @@ class ContextFilter(RegistryListFilter):
 
     def values(self):
         return registry.contexts()
+
+
+class DeliveryMessageTypeFilter(MessageTypeFilter):
+    """A delivery's (or dead letter's) message type."""
+
+    field = "message__type"

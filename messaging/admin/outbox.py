@@ -1,8 +1,12 @@
-"""The outbox in the admin: messages, their deliveries and the dead letters, read-only but for audited retries
-and replays (``controls.dead_letters_retry``, ``controls.delivery_replay``, as on the dashboard)."""
+"""The outbox in the admin: messages, their deliveries and the dead letters, read-only but for audited retries,
+replays and archiving (``controls.dead_letters_retry``, ``controls.delivery_replay``,
+``controls.dead_letters_archive``, as on the dashboard). Replaying deliveries that succeeded, retrying dead
+letters of a permanent error and archiving first ask (``confirm_action.html``), as the dashboard does."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Q
+from django.template.response import TemplateResponse
 
 from messaging import controls
 from messaging.admin.display import (
@@ -15,9 +19,9 @@ from messaging.admin.display import (
     search_link,
     truncated,
 )
-from messaging.admin.filters import ContextFilter, HandlerFilter, MessageTypeFilter
+from messaging.admin.filters import ContextFilter, DeliveryMessageTypeFilter, HandlerFilter, MessageTypeFilter
 from messaging.admin.search import any_of, as_int, text_ids, uuid_lookup
-from messaging.models import DeadLetter, Delivery, JournalEntry, Message
+from messaging.models import DeadLetter, Delivery, DeliveryStatus, JournalEntry, Message
 
 RETRY_PERMISSION = "messaging.retry_delivery"
 REPLAY_PERMISSION = "messaging.replay_delivery"
@@ -112,6 +116,17 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
     @admin.action(description="Retry selected dead letters", permissions=["retry"])
     def retry_dead_letters(self, request, queryset):
         chosen = list(queryset.values_list("pk", flat=True))
+        if not chosen:
+            return
+        if not _confirmed(request):
+            count, permanent = controls.dead_letters_tally(delivery_ids=chosen)
+            if permanent:
+                warning = (
+                    f"{permanent} of these {count} dead letters failed with a permanent error (an invalid payload, "
+                    "an unknown type, a refusal by the handler): retried, they fail the same way unless the cause "
+                    "was fixed since."
+                )
+                return _confirmation(request, self, title="Retry dead letters?", warning=warning, button="Retry anyway")
         retried = controls.dead_letters_retry(delivery_ids=chosen, actor=admin_actor(request))
         if retried:
             self.message_user(request, f"Retried {retried} dead letter{'s' if retried != 1 else ''}.")
@@ -122,7 +137,17 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
     def replay_deliveries(self, request, queryset):
         actor = admin_actor(request)
         chosen = list(queryset.values_list("pk", flat=True))
-        replayed = sum(controls.delivery_replay(delivery_id=pk, actor=actor) for pk in chosen)
+        succeeded = queryset.filter(status=DeliveryStatus.SUCCEEDED).count()
+        if succeeded and not _confirmed(request):
+            warning = (
+                f"{succeeded} of the selected deliveries already succeeded. Replaying runs their handlers again: "
+                "whatever a handler does besides its own rows (an e-mail, a call to a payment gateway, a message "
+                "to another context) happens again, unless the handler checks that it was already done."
+            )
+            return _confirmation(request, self, title="Replay deliveries?", warning=warning, button="Run them again")
+        replayed = sum(
+            controls.delivery_replay(delivery_id=pk, actor=actor, repeat_succeeded=bool(succeeded)) for pk in chosen
+        )
         if replayed:
             self.message_user(request, f"Replaying {replayed} deliver{'ies' if replayed != 1 else 'y'}.")
         left = len(chosen) - replayed
@@ -158,8 +183,11 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(DeliveryAdmin):
-    list_display = ("id", "message_type", "handler", "context", "attempts", "finished_at", "error")
-    list_filter = (ContextFilter, HandlerFilter)
+    list_display = ("id", "message_type", "handler", "context", "correlation", "attempts", "finished_at", "error")
+    list_filter = (ContextFilter, HandlerFilter, DeliveryMessageTypeFilter)
+    list_select_related = ("message",)
+    search_help_text = "Message id (or its first 8+ hex digits), correlation id, delivery id, or words of the error."
+    actions = ("retry_dead_letters", "replay_deliveries", "archive_dead_letters")
     fields = (
         "last_error",
         "traceback_pre",
@@ -168,3 +196,44 @@ class DeadLetterAdmin(DeliveryAdmin):
         ("attempts", "max_attempts", "finished_at"),
         "journal",
     )
+
+    def search_q(self, term):
+        return any_of(super().search_q(term), Q(last_error__icontains=term))
+
+    @admin.display(description="order (correlation)")
+    def correlation(self, delivery):
+        return search_link(Message, delivery.message.correlation_id)
+
+    @admin.action(description="Archive selected dead letters", permissions=["retry"])
+    def archive_dead_letters(self, request, queryset):
+        chosen = list(queryset.values_list("pk", flat=True))
+        if not chosen:
+            return
+        if not _confirmed(request):
+            warning = (
+                f"The {len(chosen)} selected dead letters leave the outbox for good: they can no longer be retried. "
+                "The journal keeps, for each, its handler, its error and that you archived it."
+            )
+            return _confirmation(request, self, title="Archive dead letters?", warning=warning, button="Archive")
+        archived = controls.dead_letters_archive(delivery_ids=chosen, actor=admin_actor(request))
+        self.message_user(request, f"Archived {archived} dead letter{'s' if archived != 1 else ''}.")
+
+
+def _confirmed(request) -> bool:
+    return request.POST.get("confirm") == "yes"
+
+
+def _confirmation(request, model_admin, *, title: str, warning: str, button: str):
+    """The page that asks before an action: it posts the same action and selection back, confirmed."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "warning": warning,
+        "button": button,
+        "action": request.POST.get("action", ""),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/messaging/confirm_action.html", context)

@@ -7,14 +7,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from messaging.models import Delivery, DeliveryStatus, FaultSetting, HandlerState, Step
+from messaging.operations.dead_letters import dead_letters_matching
 from messaging.operations.replay import replay_request_build, replay_run
 from messaging.operations.selection import Selection
 from messaging.runtime import clock, journal, wakeup
 from messaging.runtime.registry import registry
 
 
-def dead_letters_chosen(*, delivery_ids=(), message_ids=(), message_type: str = ""):
-    """The dead letters with any of these delivery ids, of any of these messages, or of this type."""
+def dead_letters_chosen(*, delivery_ids=(), message_ids=(), message_type: str = "", matching=None):
+    """The dead letters with any of these delivery ids, of any of these messages, or of this type; or all those
+    ``matching`` a ``DeadLetterFilter`` (an empty filter: every dead letter, as the operator asked)."""
+    if matching is not None:
+        return dead_letters_matching(matching)
     if not (delivery_ids or message_ids or message_type):
         raise ValueError("say which dead letters: delivery ids, message ids or a message type")
     chosen = Q(pk__in=list(delivery_ids)) | Q(message_id__in=list(message_ids))
@@ -69,19 +73,23 @@ def _set_paused(handler_name: str, *, paused: bool, actor: str) -> None:
             wakeup.wake_on_commit(wakeup.live_worker_count())
 
 
-def delivery_replay(delivery_id: int, *, actor: str) -> bool:
-    """Run one delivery again with a fresh set of attempts, whether it succeeded or was dead-lettered.
+def delivery_replay(delivery_id: int, *, actor: str, repeat_succeeded: bool = False) -> bool:
+    """Run one delivery again with a fresh set of attempts: a failed or dead-lettered one, or, only when
+    ``repeat_succeeded`` says the operator confirmed it, one that succeeded.
 
-    False, and nothing changed, if there is no such delivery or it is waiting or running (it will run
-    anyway). It goes through the replay of ``replay_messages``, so that it is journaled as that command
-    would journal it: handlers are idempotent by contract, a replay repeats the work, not its effect.
+    A succeeded delivery replayed runs its handler again: whatever the handler does besides writing its own
+    rows (an e-mail, a call to a gateway) happens again, unless the handler checks that it was done. So every
+    door asks first and says so. False, and nothing changed, if there is no such delivery, it is waiting or
+    running (it will run anyway), or it succeeded and ``repeat_succeeded`` is not set. It goes through the
+    replay of ``replay_messages`` (``--force`` for a succeeded one), journaled as that command would journal it.
     """
     found = Delivery.objects.filter(pk=delivery_id).values_list("message_id", "handler").first()
     if found is None:
         return False
     message_id, handler = found
     selection = Selection(ids=(message_id,), handlers=(handler,))
-    return replay_run(replay_request_build(selection=selection, actor=actor, force=True)).enqueued == 1
+    request = replay_request_build(selection=selection, actor=actor, force=repeat_succeeded)
+    return replay_run(request).enqueued == 1
 
 
 def fault_set(*, context: str, unavailable: bool, latency_ms: int, failure_rate: int, actor: str) -> FaultSetting:

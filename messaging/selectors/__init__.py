@@ -12,6 +12,7 @@ Rows come back as they are stored where a page shows them; compare them with the
 ``messaging.vocabulary``, re-exported here. Nothing here writes, but the probe key readiness keeps in the cache.
 """
 
+from messaging.operations.dead_letters import DeadLetterFilter
 from messaging.selectors.conversations import (
     Conversation,
     DeliveryNode,
@@ -87,6 +88,7 @@ __all__ = [
     "BreakerState",
     "CappedCount",
     "Conversation",
+    "DeadLetterFilter",
     "DeadLetters",
     "DeliveryNode",
     "DeliveryStatus",

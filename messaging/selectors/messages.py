@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
-from messaging.models import DeadLetter, Delivery, HandlerState, JournalEntry, Message
+from messaging.models import Delivery, HandlerState, JournalEntry, Message
+from messaging.operations.dead_letters import DeadLetterFilter, dead_letters_matching
 from messaging.runtime.outcomes import Outcome, outcome
 
 
@@ -80,9 +81,10 @@ def commands_retried(*, command_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     return set(rows.values_list("message_id", flat=True))
 
 
-def dead_letters(*, shown: int, cap: int) -> DeadLetters:
-    """How many dead letters wait (counted up to ``cap``), by type, and the newest ``shown`` of them."""
-    dead = DeadLetter.objects.all()
+def dead_letters(*, shown: int, cap: int, matching: DeadLetterFilter | None = None, offset: int = 0) -> DeadLetters:
+    """How many dead letters match (counted up to ``cap``), by type, and ``shown`` of them from the newest, after
+    ``offset`` (a page); ``matching`` none or empty: every dead letter."""
+    dead = dead_letters_matching(matching or DeadLetterFilter())
     counted = dead.order_by()[: cap + 1].count()
     by_type = (
         dead.order_by().values("message__type").annotate(count=Count("id"), handlers=Count("handler", distinct=True))
@@ -91,5 +93,5 @@ def dead_letters(*, shown: int, cap: int) -> DeadLetters:
         total=min(counted, cap),
         capped=counted > cap,
         by_type=sorted(by_type, key=lambda group: (-group["count"], group["message__type"]))[:100],
-        newest=dead.select_related("message").order_by("-id")[:shown],
+        newest=dead.select_related("message").order_by("-id")[offset : offset + shown],
     )

@@ -55,7 +55,7 @@ class TestDeadLetters:
             assert f'name="ids" value="{delivery.pk}"' in html
 
     def test_retry_one(self, admin_client, dead, actor):
-        response = admin_client.post(RETRY_DEAD, {"one": dead["one"].pk}, follow=True)
+        response = admin_client.post(RETRY_DEAD, {"one": dead["one"].pk, "confirm": "yes"}, follow=True)
         assert "Retried 1 dead letter chosen." in response.content.decode()
         assert set(DeadLetter.objects.values_list("pk", flat=True)) == {dead["two"].pk, dead["doomed"].pk}
         (entry,) = JournalEntry.objects.filter(step=Step.RETRIED)
@@ -63,14 +63,14 @@ class TestDeadLetters:
 
     def test_retry_the_selected_ones(self, admin_client, dead, actor):
         chosen = [dead["one"].pk, dead["doomed"].pk]
-        response = admin_client.post(RETRY_DEAD, {"ids": chosen}, follow=True)
+        response = admin_client.post(RETRY_DEAD, {"ids": chosen, "confirm": "yes"}, follow=True)
         assert "Retried 2 dead letters selected." in response.content.decode()
         assert Delivery.objects.get(pk=dead["one"].pk).status == DeliveryStatus.PENDING
         assert list(DeadLetter.objects.values_list("pk", flat=True)) == [dead["two"].pk]
         assert set(JournalEntry.objects.filter(step=Step.RETRIED).values_list("actor", flat=True)) == {actor}
 
     def test_retry_all_of_a_type(self, admin_client, dead, actor):
-        response = admin_client.post(RETRY_DEAD, {"type": "tests.Rejected"}, follow=True)
+        response = admin_client.post(RETRY_DEAD, {"type": "tests.Rejected", "confirm": "yes"}, follow=True)
         assert "Retried 2 dead letters of type tests.Rejected." in response.content.decode()
         assert list(DeadLetter.objects.values_list("pk", flat=True)) == [dead["doomed"].pk]
         assert JournalEntry.objects.filter(step=Step.RETRIED, actor=actor).count() == 2
@@ -88,8 +88,13 @@ class TestDeadLetters:
 
     def test_goes_back_to_a_page_of_ours_only(self, admin_client, dead):
         ledger = reverse("dashboard:ledger", kwargs={"message_id": dead["two"].message_id})
-        assert admin_client.post(RETRY_DEAD, {"one": dead["one"].pk, "next": ledger})["Location"] == ledger
-        elsewhere = admin_client.post(RETRY_DEAD, {"one": dead["two"].pk, "next": "https://evil.example/"})
+        assert (
+            admin_client.post(RETRY_DEAD, {"one": dead["one"].pk, "next": ledger, "confirm": "yes"})["Location"]
+            == ledger
+        )
+        elsewhere = admin_client.post(
+            RETRY_DEAD, {"one": dead["two"].pk, "next": "https://evil.example/", "confirm": "yes"}
+        )
         assert elsewhere["Location"] == DEAD_LETTERS
 
     def test_an_empty_page_says_nothing_is_waiting(self, admin_client, db):

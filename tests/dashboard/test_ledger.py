@@ -103,7 +103,7 @@ class TestRetry:
     def test_gives_a_dead_letter_a_fresh_set_of_attempts_journaled_with_the_user(
         self, admin_client, admin_user, dead_letter, run_deliveries
     ):
-        response = admin_client.post(retry_url(dead_letter), follow=True)
+        response = admin_client.post(retry_url(dead_letter), {"confirm": "yes"}, follow=True)
         assert response.redirect_chain[-1][0] == ledger_url(dead_letter.message_id)
         assert "Retrying tests.rejected" in response.content.decode()
         dead_letter.refresh_from_db()
@@ -116,6 +116,21 @@ class TestRetry:
         assert (dead_letter.status, dead_letter.attempts) == (DeliveryStatus.DEAD, 1)
         assert journal_of(dead_letter, Step.DEAD_LETTERED).count() == 2
 
+    def test_a_dead_letter_of_a_permanent_error_is_retried_only_once_the_operator_confirms(
+        self, admin_client, dead_letter
+    ):
+        response = admin_client.post(retry_url(dead_letter))
+
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "permanent error" in page
+        assert "it fails the same way unless its cause was fixed" in page
+        assert "refused can never be handled" in page  # its error
+        assert 'name="confirm" value="yes"' in page
+        dead_letter.refresh_from_db()
+        assert dead_letter.status == DeliveryStatus.DEAD
+        assert not journal_of(dead_letter, Step.RETRIED).exists()
+
     def test_a_delivery_that_is_not_dead_is_left_alone_and_said_so(self, admin_client, chain_delivered):
         response = admin_client.post(retry_url(chain_delivered), follow=True)
         assert "is not a dead letter" in response.content.decode()
@@ -125,8 +140,29 @@ class TestRetry:
 
 
 class TestReplay:
-    def test_runs_a_succeeded_delivery_s_handler_again(self, admin_client, admin_user, chain_delivered, run_deliveries):
+    def test_asks_before_running_a_succeeded_delivery_again_and_says_its_side_effects_repeat(
+        self, admin_client, chain_delivered, run_deliveries
+    ):
         response = admin_client.post(replay_url(chain_delivered))
+
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "already succeeded" in page
+        assert "an e-mail" in page and "happens again" in page
+        assert 'name="confirm" value="yes"' in page
+        chain_delivered.refresh_from_db()
+        assert chain_delivered.status == DeliveryStatus.SUCCEEDED
+        assert not journal_of(chain_delivered, Step.REPLAYED).exists()
+        run_deliveries()
+        assert Message.objects.filter(causation_id=str(chain_delivered.message_id), type="tests.Ping").count() == 1
+
+    def test_the_ledger_no_longer_says_a_replay_does_not_repeat_the_effect(self, admin_client, chain_delivered):
+        page = admin_client.get(ledger_url(chain_delivered.message_id)).content.decode()
+        assert "its effect is not" not in page
+        assert "happens again unless the handler checks" in page
+
+    def test_runs_a_succeeded_delivery_s_handler_again(self, admin_client, admin_user, chain_delivered, run_deliveries):
+        response = admin_client.post(replay_url(chain_delivered), {"confirm": "yes"})
         assert response["Location"] == ledger_url(chain_delivered.message_id)
         chain_delivered.refresh_from_db()
         assert (chain_delivered.status, chain_delivered.attempts) == (DeliveryStatus.PENDING, 0)

@@ -76,25 +76,25 @@ CASES = {
     "retry from the ledger": Case(
         operators.RETRY,
         lambda d: reverse("dashboard:delivery_retry", kwargs={"delivery_id": d["dead"].pk}),
-        lambda d: {},
+        lambda d: {"confirm": "yes"},  # its error was permanent: the page asks first
         delivery_state("dead"),
     ),
     "retry the selected": Case(
         operators.RETRY,
         lambda d: reverse("dashboard:dead_letters_retry"),
-        lambda d: {"ids": [d["dead"].pk]},
+        lambda d: {"ids": [d["dead"].pk], "confirm": "yes"},
         delivery_state("dead"),
     ),
     "retry all of a type": Case(
         operators.RETRY,
         lambda d: reverse("dashboard:dead_letters_retry"),
-        lambda d: {"type": "tests.Rejected"},
+        lambda d: {"type": "tests.Rejected", "confirm": "yes"},
         delivery_state("dead"),
     ),
     "replay": Case(
         operators.REPLAY,
         lambda d: reverse("dashboard:delivery_replay", kwargs={"delivery_id": d["done"].pk}),
-        lambda d: {},
+        lambda d: {"confirm": "yes"},  # it succeeded: the page asks first
         delivery_state("done"),
     ),
 }
@@ -186,6 +186,6 @@ def test_the_ledger_shows_retry_and_replay_disabled_to_staff_and_enabled_to_oper
 def test_the_dead_letters_page_shows_retrying_disabled_to_staff(client, staff, deliveries):
     html = logged_in(client, staff).get(reverse("dashboard:dead_letters")).content.decode()
 
-    assert html.count('disabled aria-describedby="needs-retry"') == 2  # retry by type, and the list's buttons
+    assert html.count('disabled aria-describedby="needs-retry"') == 3  # by type, the list's buttons, all matching
     assert operators.RETRY.needed in html
     assert 'aria-label="Retry all tests.Rejected"' in html  # still shown: what there is to retry

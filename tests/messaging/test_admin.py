@@ -145,7 +145,7 @@ def test_retry_action_revives_a_dead_letter_and_journals_the_operator(admin_clie
 
     response = admin_client.post(
         changelist(DeadLetter),
-        {"action": "retry_dead_letters", "_selected_action": [dead.pk]},
+        {"action": "retry_dead_letters", "_selected_action": [dead.pk], "confirm": "yes"},  # a permanent error
         follow=True,
     )
 
@@ -198,7 +198,9 @@ def test_retry_action_works_with_the_retry_delivery_permission_alone_beside_view
     dead = DeadLetter.objects.get(message=outbox["rejected"])
     client.force_login(staff_with("view_deadletter", "retry_delivery"))
 
-    client.post(changelist(DeadLetter), {"action": "retry_dead_letters", "_selected_action": [dead.pk]})
+    client.post(
+        changelist(DeadLetter), {"action": "retry_dead_letters", "_selected_action": [dead.pk], "confirm": "yes"}
+    )
 
     dead.refresh_from_db()
     assert dead.status == DeliveryStatus.PENDING

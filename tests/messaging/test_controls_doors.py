@@ -125,10 +125,11 @@ def test_resuming_a_handler_is_journaled_alike_at_every_door(admin_client, admin
 def test_retrying_a_dead_letter_is_journaled_alike_at_every_door(admin_client, admin_user, dead_letter, door):
     if door == "admin":
         admin_client.post(
-            admin_url("deadletter"), {"action": "retry_dead_letters", "_selected_action": [dead_letter.pk]}
+            admin_url("deadletter"),
+            {"action": "retry_dead_letters", "_selected_action": [dead_letter.pk], "confirm": "yes"},
         )
     elif door == "dashboard":
-        admin_client.post(reverse("dashboard:dead_letters_retry"), {"one": dead_letter.pk})
+        admin_client.post(reverse("dashboard:dead_letters_retry"), {"one": dead_letter.pk, "confirm": "yes"})
     else:
         call_command("dead_letters", "--retry", str(dead_letter.pk))
 
@@ -142,9 +143,13 @@ def test_retrying_a_dead_letter_is_journaled_alike_at_every_door(admin_client, a
 @pytest.mark.parametrize("door", DOORS)
 def test_replaying_a_delivery_is_journaled_alike_at_every_door(admin_client, admin_user, delivered, door):
     if door == "admin":
-        admin_client.post(admin_url("delivery"), {"action": "replay_deliveries", "_selected_action": [delivered.pk]})
+        admin_client.post(
+            admin_url("delivery"), {"action": "replay_deliveries", "_selected_action": [delivered.pk], "confirm": "yes"}
+        )
     elif door == "dashboard":
-        admin_client.post(reverse("dashboard:delivery_replay", kwargs={"delivery_id": delivered.pk}))
+        admin_client.post(
+            reverse("dashboard:delivery_replay", kwargs={"delivery_id": delivered.pk}), {"confirm": "yes"}
+        )
     else:
         message = str(delivered.message_id)
         call_command("replay_messages", "--id", message, "--handler", "tests.ping_a", "--force", "--yes")
