@@ -192,3 +192,16 @@ def test_the_page_puts_both_styles_side_by_side_with_what_they_mean(staff_client
         assert words in page
     curve = response.context["chart"]
     assert len(curve["x"]) == len(curve["event"]) == len(curve["command"]) == tradeoffs.CURVE_POINTS
+
+
+def test_notification_times_read_as_people_read_a_duration(staff_client, shop, run_deliveries):
+    # given an order whose first vendor heard of it 190,456 ms after its payment
+    order = pay(shop, "event")
+    run_deliveries()
+    first = min(notified_at(order))
+    Order.objects.filter(pk=order.pk).update(paid_at=first - timedelta(milliseconds=190_456))
+    # when the panel shows it
+    page = staff_client.get("/dashboard/tradeoffs/").content.decode()
+    # then it reads in minutes and seconds
+    assert "<td>3 min 10 s</td>" in page
+    assert "190456 ms" not in page and "190456</td>" not in page

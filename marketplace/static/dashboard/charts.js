@@ -3,7 +3,10 @@
  * Health: draws the data embedded in the page (#health-initial) at once, then polls
  * health.json every data-poll-ms (the next poll starts when the last one ended; none
  * while the tab is hidden). Messages per second by kind are replaced on each poll;
- * queue depth has no history on the server, so its chart grows from the page's samples.
+ * queue depth has no history on the server, so its chart grows from the page's samples (its time axis spans
+ * a minute at least, so a first sample alone draws a sane axis). Times are UTC, as everywhere on the site; a
+ * value axis is as wide as its widest tick label, so labels never overlap. Each plot is kept in
+ * window.dashboardCharts by its element's id, for the console and the browser tests.
  * The workers panel, the watchdog line, the breakers, the paused handlers and the handling times are
  * redrawn from the same poll.
  */
@@ -12,6 +15,46 @@
 
   const QUEUE_POINTS = 300; // samples kept for the queue chart (10 minutes at 2 s)
   const HEIGHT = 220;
+  const MIN_SPAN_S = 60; // the narrowest time axis: a first sample sits at its right end
+  const charts = (window.dashboardCharts = window.dashboardCharts || {});
+
+  function pad(n) {
+    return String(n).padStart(2, "0");
+  }
+
+  function clockUtc(seconds) {
+    const at = new Date(seconds * 1000);
+    return pad(at.getUTCHours()) + ":" + pad(at.getUTCMinutes()) + ":" + pad(at.getUTCSeconds());
+  }
+
+  function durationText(ms) {
+    return window.marketplaceTime ? window.marketplaceTime.duration(ms) : Math.round(ms) + " ms";
+  }
+
+  // an axis as wide as its widest tick label, plus its ticks and gap (uPlot's "axis autosize" recipe)
+  function fitLabels(self, values, axisIdx, cycleNum) {
+    const axis = self.axes[axisIdx];
+    if (cycleNum > 1) return axis._size;
+    let size = axis.ticks.size + axis.gap + 4;
+    const widest = (values || []).reduce((acc, v) => (v != null && String(v).length > acc.length ? String(v) : acc), "");
+    if (widest) {
+      self.ctx.font = axis.font[0];
+      size += self.ctx.measureText(widest).width / (window.devicePixelRatio || 1);
+    }
+    return Math.ceil(size);
+  }
+
+  // a time axis in UTC whose labels (hh:mm:ss) stand 80 px apart at least: they never overlap
+  const timeAxis = { space: 80, values: (u, splits) => splits.map(clockUtc) };
+  const countAxis = { size: fitLabels, values: (u, splits) => splits.map((v) => v.toLocaleString()) };
+  const countScale = { range: (u, min, max) => [0, Math.max(1, max)] };
+
+  function timeScale(u) {
+    // from the data, not uPlot's min and max: for a single point it offers a span of 86,400,000 s
+    const t = u.data[0] || [];
+    const last = t.length ? t[t.length - 1] : Date.now() / 1000;
+    return [Math.min(t.length ? t[0] : last, last - MIN_SPAN_S), last];
+  }
 
   function colour(name, fallback) {
     const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -34,6 +77,7 @@
       extra || {}
     );
     const plot = new uPlot(options, data, element);
+    charts[element.id] = plot;
     window.addEventListener("resize", function () {
       plot.setSize({ width: widthOf(element), height: HEIGHT });
     });
@@ -64,7 +108,8 @@
       document.getElementById("chart-rates"),
       [line("commands/s", command), line("events/s", event)],
       rateData(numbers),
-      { scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } }
+      { scales: { x: { time: true, range: timeScale }, y: countScale }, axes: [timeAxis, countAxis] },
+      { value: (u, v) => (v == null ? "--" : clockUtc(v) + " UTC") }
     );
     const queue = { t: [], waiting: [], in_progress: [], retry_scheduled: [] };
     sampleQueue(queue, numbers);
@@ -76,7 +121,8 @@
         line("retry scheduled", colour("--warn", "#9a6200")),
       ],
       queueData(queue),
-      { scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } }
+      { scales: { x: { time: true, range: timeScale }, y: countScale }, axes: [timeAxis, countAxis] },
+      { value: (u, v) => (v == null ? "--" : clockUtc(v) + " UTC") }
     );
     showFigures(numbers);
 
@@ -95,7 +141,8 @@
         showFigures(numbers);
         showWorkers(numbers);
         showHandlersAndBreakers(numbers);
-        if (state) state.textContent = "live, updated " + new Date(numbers.now * 1000).toLocaleTimeString();
+        if (state) state.textContent = "live, updated " + (window.marketplaceTime
+          ? window.marketplaceTime.absolute(numbers.now) : clockUtc(numbers.now) + " UTC");
       } catch (error) {
         if (state) state.textContent = "offline (" + error.message + "), retrying";
       }
@@ -263,16 +310,23 @@
     chart(
       element,
       [
-        line("event style, ms", colour("--event", "#0b6e8a")),
-        line("command style, ms", colour("--command", "#6b3fb8")),
+        Object.assign(line("event style", colour("--event", "#0b6e8a")), { value: durationValue }),
+        Object.assign(line("command style", colour("--command", "#6b3fb8")), { value: durationValue }),
       ],
       [curve.x, curve.event, curve.command],
       {
         scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-        axes: [{ label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") }, { label: "ms" }],
+        axes: [
+          { label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") },
+          { label: "time to notify", size: fitLabels, values: (u, ticks) => ticks.map(durationText) },
+        ],
       },
       { label: "percentile", value: (u, v) => (v == null ? "--" : v + "%") }
     );
+  }
+
+  function durationValue(u, v) {
+    return v == null ? "--" : durationText(v);
   }
 
   function start() {
