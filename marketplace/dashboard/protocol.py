@@ -2,7 +2,8 @@
 
 Server frame: ``{"entries": [<entry>, ...]}`` (oldest first), optionally with ``"live": true`` (the backlog is
 done), ``"pong": <value>`` or ``"history": {"correlation_id": ..., "entries": [...], "more": bool}`` (the answer
-to a ``history`` frame: that conversation's newest entries, outside the stream's ``seq`` order and acks).
+to a ``history`` frame: that conversation's newest entries, outside the stream's ``seq`` order and acks; with
+``"resolved"`` when the id asked was the start of one, or ``"note"`` and ``"matches"`` when it named none).
 Client frame: a JSON object of at most 1 KiB with exactly one known key, ``{"ack": <seq>}``,
 ``{"ping": <string of at most 64 characters>}`` or ``{"history": <correlation id>}``, at most 20 a second.
 Anything else is a ``ProtocolError``: the consumer closes the socket with ``CLOSE_PROTOCOL_ERROR``. A socket
@@ -74,9 +75,20 @@ def pong_frame(value: str) -> str:
     return dumps({"entries": [], "pong": value})
 
 
-def history_frame(correlation_id: str, rows: list[Mapping], *, more: bool) -> str:
-    """The answer to ``{"history": correlation_id}``: its entries (oldest first), ``more`` if older ones were left."""
+def history_frame(
+    correlation_id: str, rows: list[Mapping], *, more: bool, resolved: str = "", note: str = "", matches=()
+) -> str:
+    """The answer to ``{"history": correlation_id}``: its entries (oldest first), ``more`` if older ones were left.
+
+    ``correlation_id`` is as asked; ``resolved`` the whole id it was the start of, or ``note`` why no single
+    conversation was found, with the ids it could be (``matches``).
+    """
     history = {"correlation_id": correlation_id, "entries": [entry_json(row) for row in rows], "more": more}
+    if resolved and resolved != correlation_id:
+        history["resolved"] = resolved
+    if note:
+        history["note"] = note
+        history["matches"] = list(matches)
     return dumps({"entries": [], "history": history})
 
 

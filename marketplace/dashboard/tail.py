@@ -58,11 +58,18 @@ def batch_newest(limit: int) -> Batch:
 
 
 def history_of(correlation_id: str, limit: int) -> str:
-    """The frame answering a client's ``history``: the newest ``limit`` entries of that conversation."""
-    rows = selectors.journal_of_correlation(
-        correlation_id=correlation_id, limit=limit + 1, fields=protocol.ENTRY_FIELDS
-    )
-    return protocol.history_frame(correlation_id, rows[-limit:], more=len(rows) > limit)
+    """The frame answering a client's ``history``: the newest ``limit`` entries of that conversation.
+
+    The first characters of a correlation id are enough when they are its own (the stream shows 8); the answer
+    names the conversation found, or says why none was (too short, or several start so).
+    """
+    found = selectors.ids_matching(term=correlation_id, in_journal=True)
+    if found.problem or found.ambiguous:
+        note = found.problem or f"{found.count}{'+' if found.more else ''} conversations start with {correlation_id!r}"
+        return protocol.history_frame(correlation_id, [], more=False, note=note, matches=found.correlation_ids)
+    resolved = found.correlation_ids[0] if found.correlation_ids else correlation_id
+    rows = selectors.journal_of_correlation(correlation_id=resolved, limit=limit + 1, fields=protocol.ENTRY_FIELDS)
+    return protocol.history_frame(correlation_id, rows[-limit:], more=len(rows) > limit, resolved=resolved)
 
 
 # --- The tail --------------------------------------------------------------------------------------------------

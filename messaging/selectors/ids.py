@@ -9,7 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from messaging.models import Message
+from messaging.models import JournalEntry, Message
 
 MIN_PREFIX = 6
 MAX_MATCHES = 10
@@ -35,9 +35,15 @@ class IdMatches:
         return self.count > 1
 
 
-def ids_matching(*, term: str) -> IdMatches:
-    """The correlation ids and message ids that are, or start with, ``term`` (a whole id matches only itself)."""
+def ids_matching(*, term: str, in_journal: bool = False) -> IdMatches:
+    """The correlation ids and message ids that are, or start with, ``term`` (a whole id matches only itself).
+
+    ``in_journal``: the correlation ids of the journal instead (it keeps conversations whose messages were
+    purged), and no message ids.
+    """
     term = term.strip()
+    if in_journal:
+        return _journal_correlations(term)
     if (whole := _as_uuid(term)) is not None:
         return IdMatches(term, *_whole(whole))
     digits = term.lower()
@@ -47,17 +53,33 @@ def ids_matching(*, term: str) -> IdMatches:
         return IdMatches(term, correlation_ids=[term] if found else [])
     if len(digits.replace("-", "")) < MIN_PREFIX:
         return IdMatches(term, problem=f"Give at least {MIN_PREFIX} characters of an id: {term!r} is too short.")
-    correlations = list(
-        Message.objects.filter(correlation_id__gte=digits, correlation_id__lt=_after_prefix(digits))
-        .filter(correlation_id__startswith=digits)
-        .order_by("correlation_id")
-        .values_list("correlation_id", flat=True)
-        .distinct()[: MAX_MATCHES + 1]
-    )
+    correlations = _starting_with(Message.objects.all(), digits)
     in_range = Message.objects.filter(id__range=_uuid_range(digits)).order_by("id")
     messages = list(in_range.values_list("id", flat=True)[: MAX_MATCHES + 1])
     more = len(correlations) > MAX_MATCHES or len(messages) > MAX_MATCHES
     return IdMatches(term, correlations[:MAX_MATCHES], messages[:MAX_MATCHES], more=more)
+
+
+def _journal_correlations(term: str) -> IdMatches:
+    digits = term.lower()
+    if _as_uuid(term) is not None or not _HEX_PREFIX.match(digits):
+        found = JournalEntry.objects.filter(correlation_id=term).exists()
+        return IdMatches(term, correlation_ids=[term] if found else [])
+    if len(digits.replace("-", "")) < MIN_PREFIX:
+        return IdMatches(term, problem=f"Give at least {MIN_PREFIX} characters of an id: {term!r} is too short.")
+    correlations = _starting_with(JournalEntry.objects.all(), digits)
+    return IdMatches(term, correlations[:MAX_MATCHES], more=len(correlations) > MAX_MATCHES)
+
+
+def _starting_with(rows, prefix: str) -> list[str]:
+    """Up to ``MAX_MATCHES`` + 1 distinct correlation ids of ``rows`` that start with ``prefix``, by index range."""
+    return list(
+        rows.filter(correlation_id__gte=prefix, correlation_id__lt=_after_prefix(prefix))
+        .filter(correlation_id__startswith=prefix)
+        .order_by("correlation_id")
+        .values_list("correlation_id", flat=True)
+        .distinct()[: MAX_MATCHES + 1]
+    )
 
 
 def _whole(value: uuid.UUID) -> tuple[list[str], list[uuid.UUID]]:

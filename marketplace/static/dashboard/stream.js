@@ -176,6 +176,9 @@
     history.entries = answer.entries.filter(function (entry) { return typeof entry.seq === "number"; });
     history.loaded = true;
     history.more = Boolean(answer.more);
+    history.resolved = typeof answer.resolved === "string" ? answer.resolved : "";
+    history.note = typeof answer.note === "string" ? answer.note : "";
+    history.matches = Array.isArray(answer.matches) ? answer.matches.map(String) : [];
     if (!paused) render();
     else showCounts();
   }
@@ -344,10 +347,14 @@
   }
 
   function historyCounts(shown) {
-    const id = "\u201c" + history.asked + "\u201d";
+    let id = "\u201c" + history.asked + "\u201d";
     if (!history.loaded) return "Fetching the history of correlation id " + id + " from the journal\u2026";
+    if (history.note) {
+      return history.note + (history.matches.length ? ": " + history.matches.join(", ") + "." : ".");
+    }
+    if (history.resolved) id = "\u201c" + history.resolved + "\u201d";
     if (!history.entries.length) {
-      return shown ? "" : "Nothing in the journal for correlation id " + id + " (it is looked up by the whole id).";
+      return shown ? "" : "Nothing in the journal for correlation id " + id + " (give at least its first 6 characters).";
     }
     return "The history of correlation id " + id + " from the journal: " + history.entries.length + " entries"
       + (history.more ? ", the newest ones (older ones are in its flow view)." : ".");
