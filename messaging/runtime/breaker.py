@@ -3,13 +3,17 @@
 After ``breaker_threshold`` consecutive failed attempts the context's breaker
 opens: its deliveries wait, unclaimed and not counted as attempts, until the
 cool-down ends. Then exactly one claim wins the probe (a compare-and-set on
-``open_until``); its success closes the breaker, its failure re-opens it.
+``open_until``); its success closes the breaker and makes the deliveries it held
+back due at once (their backoff was for the outage, which is over), its failure
+re-opens it.
 """
 
 from datetime import timedelta
 
-from messaging.models import BreakerState, CircuitBreaker, Step
-from messaging.runtime import journal
+from django.db import transaction
+
+from messaging.models import BreakerState, CircuitBreaker, Delivery, DeliveryStatus, Step
+from messaging.runtime import clock, journal, wakeup
 from messaging.runtime.conf import messaging_settings
 
 
@@ -47,6 +51,25 @@ def record_success(context: str) -> None:
     breaker.save()
     if was_probing:
         journal.record(Step.BREAKER_CLOSED, context=context, actor="worker", detail="probe succeeded")
+        # After commit, in a statement of its own: no delivery row is locked while this breaker row is
+        # (a claim locks them the other way round, deliveries then the breaker it probes).
+        transaction.on_commit(lambda: release_held(context), robust=True)
+
+
+def release_held(context: str) -> int:
+    """The context's deliveries waiting out a retry backoff, or their turn behind a probe, made due now.
+
+    Their wait was for the outage the closed breaker says is over: without this, a context back up
+    looks down for as long as its longest backoff (up to twice the cool-down).
+    """
+    now = clock.now()
+    held = Delivery.objects.filter(
+        context=context, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], available_at__gt=now
+    )
+    released = held.update(available_at=now)
+    if released:
+        wakeup.wake(released)
+    return released
 
 
 def is_blocking(context: str, now) -> bool:

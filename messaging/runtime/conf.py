@@ -18,7 +18,7 @@ class MessagingSettings:
     group_commit_seconds: float = 0.02
     sweep_interval: float = 2.0  # seconds between sweeps
     breaker_threshold: int = 5  # consecutive failures that open a context's breaker
-    breaker_cooldown: float = 30.0  # seconds an open breaker waits before one probe
+    breaker_cooldown: float = 10.0  # seconds an open breaker waits before one probe (a context back up waits no longer)
     max_payload_bytes: int = 64 * 1024  # a bigger payload is refused at publish, dead-lettered if found stored
     stop_grace: float = 10.0  # seconds a stopping cluster gives its deliveries in hand before it kills them
     heartbeat_interval: float = 1.0  # seconds between a supervisor's looks at its cluster (and heartbeats)

@@ -112,6 +112,32 @@ def test_a_successful_probe_closes_the_breaker_and_lets_the_rest_through(run_del
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
 
 
+def test_a_successful_probe_makes_the_deliveries_held_behind_the_breaker_due_at_once(
+    run_deliveries, django_capture_on_commit_callbacks
+):
+    # given an open breaker, and a delivery whose probe failed, waiting its turn behind the next probe
+    messaging.publish(Flaky(key="k0", fail_times=2))  # the oldest: probed first, fails
+    for n in range(1, THRESHOLD):
+        messaging.publish(Flaky(key=f"k{n}", fail_times=1))
+    assert run_deliveries() == THRESHOLD
+    first_probe = after_cooldown()
+    execute(delivery_claim_next(actor="test", now=first_probe))
+    held = Delivery.objects.order_by("id").first()
+    assert held.available_at > timezone.now() + COOLDOWN  # its turn: twice the cool-down away
+
+    # when the next probe, after another cool-down, succeeds
+    second_probe = first_probe + COOLDOWN + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        execute(delivery_claim_next(actor="test", now=second_probe))
+
+    # then the held delivery is due now, not after its turn: the context is back, so is its work
+    assert CircuitBreaker.objects.get(context="tests").state == BreakerState.CLOSED
+    held.refresh_from_db()
+    assert held.available_at <= timezone.now()
+    run_deliveries()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+
+
 def test_a_failed_probe_opens_the_breaker_again(run_deliveries):
     trip_breaker(run_deliveries, fail_times=2)
     later = after_cooldown()
