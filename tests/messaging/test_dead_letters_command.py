@@ -1,12 +1,13 @@
 """dead_letters: the list (newest first, filtered), and one dead letter in full with --show."""
 
+import io
 import uuid
 
 import pytest
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command, load_command_class
 
 import messaging
-from messaging.models import Delivery
+from messaging.models import Delivery, JournalEntry, Step
 from tests.messaging.replay_helpers import dead_lettered, run_command
 from tests.testapp.contracts import Ping, Positive, Rejected
 
@@ -108,3 +109,35 @@ def test_bad_filters_fail_with_one_line_each():
 
     assert len(str(failure.value).splitlines()) == 2
     assert str(failure.value).startswith("--context 'nowhere': unknown context")
+
+
+def test_archive_takes_a_dead_letter_out_of_the_outbox_journaled_with_its_error(run_deliveries):
+    message_id = messaging.publish(Rejected(key="refused"))
+    run_deliveries()
+    dead = Delivery.objects.get(message_id=message_id)
+
+    out = run_command("dead_letters", "--archive", str(dead.pk))
+
+    assert out == "Archived 1 dead letter.\n"
+    assert not Delivery.objects.filter(pk=dead.pk).exists()
+    (entry,) = JournalEntry.objects.filter(step=Step.ARCHIVED)
+    assert entry.actor.startswith("cli:")
+    assert "refused can never be handled" in entry.detail
+
+
+def test_retrying_a_permanent_error_warns_that_it_fails_the_same_way(run_deliveries):
+    message_id = messaging.publish(Rejected(key="refused"))
+    run_deliveries()
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("dead_letters", "--retry", str(message_id), stdout=out, stderr=err)
+
+    assert "1 of them failed with a permanent error" in err.getvalue()
+    assert out.getvalue() == "Retried 1 dead letter.\n"
+
+
+def test_replay_messages_says_that_force_repeats_side_effects():
+    command = load_command_class("messaging", "replay_messages")
+    text = " ".join(command.create_parser("manage.py", "replay_messages").format_help().split())
+    assert "happens again unless the handler checks" in text
+    assert "their side effects (an e-mail) happen again" in text

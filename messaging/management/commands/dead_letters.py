@@ -1,5 +1,6 @@
-"""``manage.py dead_letters``: list dead-lettered deliveries, show one with its error and traceback, or retry
-some through ``controls.dead_letters_retry`` as the admin and the dashboard do (the same journal entry)."""
+"""``manage.py dead_letters``: list dead-lettered deliveries, show one with its error and traceback, or retry or
+archive some through ``controls.dead_letters_retry`` and ``controls.dead_letters_archive`` as the admin and the
+dashboard do (the same journal entries)."""
 
 import json
 import uuid
@@ -23,7 +24,10 @@ of that message's dead letters): the error, the traceback, the payload, and the
 journal of that delivery. --retry takes the same ids (repeat it) and gives
 those dead letters a fresh set of attempts, journaled as "retried by hand"
 with cli:<login> as the actor; an id that is not a dead letter and nothing
-is retried. Replay them with replay_messages.
+is retried. Dead letters of a permanent error are retried with a warning:
+they fail the same way unless their cause was fixed. --archive takes the
+same ids and takes those dead letters out of the outbox for good, journaled
+as "dead letter archived" with their error. Replay them with replay_messages.
 
 examples:
   manage.py dead_letters
@@ -32,6 +36,7 @@ examples:
   manage.py dead_letters --show 42
   manage.py dead_letters --show 8c4a0f6e-6f0d-4c55-9d47-1f0d1c2b3a4e
   manage.py dead_letters --retry 42 --retry 8c4a0f6e-6f0d-4c55-9d47-1f0d1c2b3a4e
+  manage.py dead_letters --archive 42
 """
 
     def add_arguments(self, parser):
@@ -40,14 +45,23 @@ examples:
         parser.add_argument(
             "--retry", metavar="ID", action="append", default=[], help="Retry a dead letter (or a message's); repeat."
         )
+        parser.add_argument(
+            "--archive",
+            metavar="ID",
+            action="append",
+            default=[],
+            help="Archive a dead letter (or a message's): out of the outbox for good, journaled; repeat.",
+        )
 
-    def handle(self, *args, show, retry, **options):
-        if show and retry:
-            raise CommandError("--show and --retry: one at a time.")
+    def handle(self, *args, show, retry, archive, **options):
+        if sum(map(bool, (show, retry, archive))) > 1:
+            raise CommandError("--show, --retry and --archive: one at a time.")
         if show:
             return self.show(show)
         if retry:
             return self.retry(retry)
+        if archive:
+            return self.archive(archive)
         limit = options["limit"] if options["limit"] is not None else DEFAULT_LIMIT
         selection = selection_from_options({**options, "limit": limit}, statuses=["dead"])
         rows = (
@@ -68,8 +82,19 @@ examples:
 
     def retry(self, idents: list[str]) -> None:
         chosen = [delivery.pk for ident in idents for delivery in _find(ident, option="--retry")]
+        _, permanent = controls.dead_letters_tally(delivery_ids=chosen)
+        if permanent:
+            self.stderr.write(
+                f"Warning: {permanent} of them failed with a permanent error: retried, they fail the same way "
+                "unless the cause was fixed."
+            )
         retried = controls.dead_letters_retry(delivery_ids=chosen, actor=controls.cli_actor())
         self.stdout.write(f"Retried {retried} dead letter{'s' if retried != 1 else ''}.")
+
+    def archive(self, idents: list[str]) -> None:
+        chosen = [delivery.pk for ident in idents for delivery in _find(ident, option="--archive")]
+        archived = controls.dead_letters_archive(delivery_ids=chosen, actor=controls.cli_actor())
+        self.stdout.write(f"Archived {archived} dead letter{'s' if archived != 1 else ''}.")
 
     def show(self, ident: str) -> None:
         for delivery in _find(ident):

@@ -32,10 +32,12 @@ class Command(OperatingCommand):
 
 Selects deliveries (one per message and handler) with the filters below, all
 combined. A delivery that failed or was dead-lettered goes back to pending with
-a fresh set of attempts; one that already succeeded is skipped unless --force
-(for handlers written to be re-runnable); pending or running ones are left to
-run. Each replayed delivery is journaled as "replayed" with who started it.
-Two replays of the same deliveries at once take each one once.
+a fresh set of attempts; one that already succeeded is skipped unless --force:
+its handler then runs again, and whatever it does besides its own rows (an
+e-mail, a call to a payment gateway) happens again unless the handler checks
+that it was done. Pending or running ones are left to run. Each replayed
+delivery is journaled as "replayed" with who started it. Two replays of the
+same deliveries at once take each one once.
 
 A replay of more than --threshold deliveries asks first, unless --yes; when
 stdin is not a terminal it does a dry run instead and says so.
@@ -51,7 +53,11 @@ examples:
     def add_arguments(self, parser):
         add_selection_arguments(parser)
         parser.add_argument("--dry-run", action="store_true", help="List what would run, per message and handler.")
-        parser.add_argument("--force", action="store_true", help="Re-run deliveries that already succeeded.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Re-run deliveries that already succeeded: their side effects (an e-mail) happen again.",
+        )
         parser.add_argument(
             "--to-handler",
             metavar="NAME",
