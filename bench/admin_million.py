@@ -85,7 +85,6 @@ class Population:
             "created_at": self.moment(i),
             "not_before": None,
             "signature": "0" * 64,
-            "traceparent": "",
         }
 
     def delivery(self, i: int) -> dict:

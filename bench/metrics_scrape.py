@@ -16,7 +16,6 @@ under 50 ms.
 
 import argparse
 import contextlib
-import functools
 import os
 import secrets
 import shutil
@@ -99,45 +98,6 @@ class Server:
         admin = urllib.parse.urlparse(self.url)._replace(path="/postgres").geturl()
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(sql)
-
-
-class Population(admin_million.Population):
-    """admin_million's rows, any column it does not name (one added since) at its field's default."""
-
-    def message(self, i: int) -> dict:
-        return {**_defaults("Message"), **super().message(i)}
-
-    def delivery(self, i: int) -> dict:
-        return {**_defaults("Delivery"), **super().delivery(i)}
-
-    def journal(self, n: int) -> dict:
-        return {**_defaults("JournalEntry"), **super().journal(n)}
-
-
-@functools.cache
-def _defaults(model_name: str) -> dict:
-    from django.apps import apps
-
-    model = apps.get_model("messaging", model_name)
-    return {field.column: field.get_default() for field in model._meta.concrete_fields if field.has_default()}
-
-
-def populate(rows: int) -> Population:
-    from django.db import transaction
-
-    from messaging.models import Delivery, JournalEntry, Message
-
-    population = Population(rows)
-    started = time.perf_counter()
-    with transaction.atomic():
-        insert(Message, map(population.message, range(population.message_rows)))
-        insert(Delivery, map(population.delivery, range(population.message_rows)))
-        insert(JournalEntry, map(population.journal, range(population.journal_rows)))
-    print(
-        f"inserted {population.journal_rows:,} journal entries, {population.message_rows:,} messages "
-        f"and as many deliveries in {time.perf_counter() - started:.1f}s"
-    )
-    return population
 
 
 def add_backlog(population, count: int) -> None:
@@ -266,7 +226,7 @@ def main() -> int:
             from django.db import connection
 
             call_command("migrate", verbosity=0)
-            population = populate(args.rows)
+            population = admin_million.populate(args.rows)
             if args.backlog:
                 add_backlog(population, args.backlog)
             analyze()
