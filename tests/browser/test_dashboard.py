@@ -175,6 +175,9 @@ def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_i
     order = OrderFactory(id=unknown_order, status=Order.Status.PAID, style="event")
     OrderVendorFactory(order=order, vendor_id=bakery.pk, vendor_name=bakery.name)
     delivery_row.get_by_role("button", name="Retry orders.vendor_notified").click()
+    # the error was permanent: the page asks first, as it would fail the same way unless its cause was fixed
+    expect(page.locator(".warning").first).to_contain_text("permanent error")
+    page.get_by_role("button", name="Retry anyway").click()
 
     # then it is retried, journaled with the operator's name, and this time it succeeds
     expect(page.get_by_role("status")).to_contain_text("Retrying orders.vendor_notified")
