@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from marketplace import operators
-from tests.processes import ManagedProcess, wait_for_cluster
+from tests.processes import ManagedProcess, cluster_started
 
 
 @pytest.fixture
@@ -38,12 +38,7 @@ def _start(name, *args, tmp_path_factory):
 @pytest.fixture
 def qcluster(transactional_db, tmp_path_factory):
     """A real django-q2 cluster (2 workers) on the test database, for this test only; running once returned."""
-    cluster = _start("qcluster", "qcluster", tmp_path_factory=tmp_path_factory)
-    try:
-        wait_for_cluster(cluster)
-    except BaseException:
-        cluster.stop()
-        raise
+    cluster = cluster_started(log=tmp_path_factory.mktemp("qcluster") / "qcluster.log")
     yield cluster
     cluster.stop()
     print(cluster.output()[-5000:])

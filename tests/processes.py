@@ -74,6 +74,17 @@ class ManagedProcess:
         return self.process.poll() is None
 
 
+def cluster_started(*, log: Path, env: dict[str, str] | None = None) -> ManagedProcess:
+    """A real ``qcluster`` (with ``env`` added), returned once it runs; stopped if it never does."""
+    cluster = ManagedProcess("qcluster", log=log, env=env)
+    try:
+        wait_for_cluster(cluster)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
 def wait_for_cluster(cluster: ManagedProcess, *, timeout: float = 20) -> None:
     """Return once the qcluster has spawned its workers and guards them (its stats say Idle or Working)."""
     from django_q.conf import Conf

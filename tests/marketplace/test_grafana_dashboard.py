@@ -9,7 +9,7 @@ import pytest
 import messaging
 from messaging.models import Delivery, DeliveryStatus
 from tests.messaging.metrics_helpers import RECORDING_ENV, TOKEN, Scrape
-from tests.processes import ManagedProcess, wait_for_cluster, wait_until
+from tests.processes import cluster_started, wait_until
 from tests.testapp.contracts import Flaky, Ping
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "marketplace" / "grafana" / "messaging-dashboard.json"
@@ -46,9 +46,8 @@ def test_the_dashboard_is_importable_grafana_json_on_a_chosen_prometheus():
 def test_every_metric_the_dashboard_queries_is_in_a_real_scrape(client, settings, tmp_path):
     # given a real cluster that records, and work through it: a success, a failure then its retry's success
     settings.METRICS_TOKEN = TOKEN
-    cluster = ManagedProcess("qcluster", log=tmp_path / "qcluster.log", env=RECORDING_ENV)
+    cluster = cluster_started(log=tmp_path / "qcluster.log", env=RECORDING_ENV)
     try:
-        wait_for_cluster(cluster)
         flaky = messaging.publish(Flaky(key="grafana", fail_times=1))
         messaging.publish(Ping(key="grafana"))
         wait_until(

@@ -12,7 +12,7 @@ import messaging
 from messaging.logging import CorrelationFilter, JsonFormatter
 from messaging.models import Delivery, DeliveryStatus, Message
 from messaging.runtime.context import Causation, causation
-from tests.processes import ROOT, ManagedProcess, wait_for_cluster, wait_until
+from tests.processes import ROOT, cluster_started, wait_until
 from tests.testapp.contracts import Flaky
 
 
@@ -67,9 +67,8 @@ def test_extra_fields_and_errors_are_kept():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_cluster_logs_json_lines_naming_the_delivery_that_failed(tmp_path):
-    cluster = ManagedProcess("qcluster", log=tmp_path / "qcluster.log", env={"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
+    cluster = cluster_started(log=tmp_path / "qcluster.log", env={"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"})
     try:
-        wait_for_cluster(cluster)
         event_id = messaging.publish(Flaky(key="json", fail_times=1))
         wait_until(
             lambda: Delivery.objects.filter(message_id=event_id, status=DeliveryStatus.SUCCEEDED).exists(),

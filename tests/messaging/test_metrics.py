@@ -20,7 +20,7 @@ from messaging.processes import sweeper
 from messaging.runtime import clock, worker
 from messaging.runtime.claims import delivery_claim_batch
 from tests.messaging.metrics_helpers import RECORDING_ENV, TOKEN, scrape
-from tests.processes import ManagedProcess, wait_for_cluster, wait_until
+from tests.processes import cluster_started, wait_until
 from tests.testapp.contracts import DoWork, Flaky, Ping, Positive, Rejected, Slow
 
 SENT = "messaging_client_sent_messages_total"
@@ -145,12 +145,7 @@ def test_the_sweeper_counts_the_attempt_of_a_worker_that_died_as_abandoned(
 @pytest.fixture
 def recording_cluster(transactional_db, recording, tmp_path):
     """A real qcluster whose workers record metrics (METRICS_TOKEN set) into this test run's files."""
-    cluster = ManagedProcess("qcluster", log=tmp_path / "qcluster.log", env=RECORDING_ENV)
-    try:
-        wait_for_cluster(cluster)
-    except BaseException:
-        cluster.stop()
-        raise
+    cluster = cluster_started(log=tmp_path / "qcluster.log", env=RECORDING_ENV)
     yield cluster
     cluster.stop()
     print(cluster.output()[-5000:])

@@ -22,7 +22,7 @@ from messaging.runtime.telemetry import tracing
 from orders.models import CatalogProduct, Order, OrderVendor
 from orders.services.settings import store_settings_update
 from tests.otlp_receiver import OtlpReceiver, ReceivedSpan
-from tests.processes import ManagedProcess, wait_for_cluster, wait_until
+from tests.processes import ManagedProcess, cluster_started, wait_until
 from tests.testapp.contracts import Chain, Flaky
 from tests.testapp.models import Effect
 from vendors import services as vendors
@@ -39,13 +39,7 @@ def receiver():
 
 
 def start_cluster(tmp_path, env: dict[str, str] | None = None) -> ManagedProcess:
-    cluster = ManagedProcess("qcluster", log=tmp_path / "qcluster.log", env=env)
-    try:
-        wait_for_cluster(cluster)
-    except BaseException:
-        cluster.stop()
-        raise
-    return cluster
+    return cluster_started(log=tmp_path / "qcluster.log", env=env)
 
 
 @pytest.fixture
