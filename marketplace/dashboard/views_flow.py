@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from marketplace.dashboard.flow import flow_for, step_counts
+from marketplace.dashboard.holds import Holds
 from messaging import selectors
 from orders.selectors import order_for_token
 
@@ -46,6 +47,7 @@ def flow(request, correlation_id: str):
         "statuses": step_counts(tree),
         "order_url": _order_url(correlation_id),
         "trace_url": _trace_url(tree.trace_id),
+        "holds": Holds.read(),
     }
     return render(request, "dashboard/flow.html", context)
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace import operators
 from marketplace.dashboard.confirm import confirmation, confirmed
+from marketplace.dashboard.holds import Holds
 from marketplace.dashboard.permissions import control_required
 from messaging import controls, selectors
 from messaging.selectors import WAITING_STATUSES, DeliveryStatus
@@ -41,6 +42,7 @@ def ledger(request, message_id):
         "journal": found.journal,
         "journal_shown": JOURNAL_SHOWN,
         "needs": operators.CONTROLS,
+        "holds": Holds.read(),
     }
     return render(request, "dashboard/ledger.html", context)
 

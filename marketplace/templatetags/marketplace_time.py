@@ -3,6 +3,7 @@
     {{ order.created_at|timestamp }}              30 Nov 2026, 16:40:32 UTC
     {{ delivery.available_at|timestamp:"relative" }}  in 12 s (the absolute time on hover)
     {{ t.p95_ms|duration_ms }}                    190 s, 3 min 10 s, 12.5 ms
+    {{ delivery|next_attempt:holds }}             in 12 s, or why a due one waits: held by open breaker, probes in 8 s
 
 Both write a ``<time>`` element that ``static/marketplace/time.js`` (``marketplaceTime``) writes the same way
 in the browser, and keeps relative ones current. Times are in the site's zone (``TIME_ZONE``), always named.
@@ -19,11 +20,12 @@ register = template.Library()
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def absolute(moment: datetime) -> str:
+def absolute(moment: datetime, *, precise: bool = False) -> str:
     """``30 Nov 2026, 16:40:32 UTC``: the one way a moment is written, in the site's zone, named."""
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
     zone = local.tzname() or timezone.get_current_timezone_name()
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S} {zone}"
+    clock = f"{local:%H:%M:%S}.{local.microsecond // 1000:03d}" if precise else f"{local:%H:%M:%S}"
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {clock} {zone}"
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
@@ -63,10 +65,13 @@ def duration(milliseconds: float) -> str:
 
 @register.filter(is_safe=True)
 def timestamp(value, style: str = "absolute"):
-    """A ``<time>`` element: the absolute time, or (``"relative"``) the relative one with the absolute on hover."""
+    """A ``<time>`` element: the absolute time, to the millisecond (``"precise"``), or (``"relative"``) the relative
+    one with the absolute on hover."""
     if not isinstance(value, datetime):
         return ""
     iso = value.isoformat()
+    if style == "precise":
+        return format_html('<time datetime="{}">{}</time>', iso, absolute(value, precise=True))
     if style == "relative":
         return format_html(
             '<time datetime="{}" title="{}" data-relative>{}</time>', iso, absolute(value), relative(value)
@@ -83,3 +88,16 @@ def duration_ms(value):
         return duration(float(value))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter(is_safe=True)
+def next_attempt(delivery, holds):
+    """When a waiting delivery runs next (relative), or, when it is due already, what holds it (``Holds``)."""
+    if delivery is None or holds is None:
+        return ""
+    held = holds.reason(handler=delivery.handler, context=delivery.context, available_at=delivery.available_at)
+    if held is None:
+        return timestamp(delivery.available_at, "relative")
+    text, until = held
+    due = format_html('<span class="held" title="due since {}">{}</span>', absolute(delivery.available_at), text)
+    return format_html("{} {}", due, timestamp(until, "relative")) if until else due
