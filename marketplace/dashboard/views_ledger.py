@@ -105,10 +105,12 @@ def delivery_retry(request, delivery_id: int):
 
 
 def permanent_warning(count: int) -> str:
-    which = "It was" if count == 1 else f"{count} of them were"
+    what = "a permanent error (an invalid payload, an unknown type, a refusal by the handler)"
+    if count == 1:
+        return f"It was dead-lettered for {what}: retried, it fails the same way unless its cause was fixed since."
     return (
-        f"{which} dead-lettered for a permanent error (an invalid payload, an unknown type, a refusal by the "
-        "handler): retried, it fails the same way unless its cause was fixed since."
+        f"{count} of them were dead-lettered for {what}: retried, they fail the same way unless their cause was "
+        "fixed since."
     )
 
 
