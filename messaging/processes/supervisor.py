@@ -18,7 +18,8 @@ every ``heartbeat_interval`` seconds:
 SIGTERM or SIGINT, to it or to its whole process group, stops it in order:
 workers finish the delivery in hand and give back the rest of their batch, the
 cluster stops, and whatever is still running after ``stop_grace`` seconds is
-killed (its leases expire and the work runs again, once). Every database
+killed (its leases expire and the work runs again, once). Under honcho, which
+SIGKILLs 5 s after its SIGTERM, the Procfile asks for a shorter grace. Every database
 error is logged, the connection closed and reopened next time: the loop
 outlives a database restart.
 """
@@ -49,8 +50,9 @@ RESTART_BACKOFF_MAX = 30.0
 
 
 class Supervisor:
-    def __init__(self):
+    def __init__(self, *, stop_grace: float | None = None):
         self.settings = messaging_settings()
+        self.stop_grace = self.settings.stop_grace if stop_grace is None else stop_grace
         self.heartbeat = Heartbeat(ProcessKind.CLUSTER)
         self.id = self.heartbeat.id
         self.actor = f"supervisor:{self.heartbeat.host}:{self.heartbeat.pid}"
@@ -79,7 +81,7 @@ class Supervisor:
                 self.stop.wait(self.settings.heartbeat_interval)
             self.state = ProcessState.STOPPING
             self.beat()
-            self.cluster_stop(self.settings.stop_grace)
+            self.cluster_stop(self.stop_grace)
             self.state = ProcessState.STOPPED
             self.beat()
             return 0

@@ -9,6 +9,7 @@ import signal
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django_q.tasks import async_task
 
@@ -235,3 +236,9 @@ def test_a_row_edited_in_the_database_is_refused_as_a_signature_mismatch(qcluste
 
     assert_refused_at_once(dead_letter(edited), "signature mismatch")
     assert not Effect.objects.exists()  # the handler never ran, with either payload
+
+
+@pytest.mark.parametrize("grace", ["-1", "3601"])
+def test_a_stop_grace_out_of_range_is_refused_before_anything_starts(grace):
+    with pytest.raises(CommandError, match="--stop-grace must be between 0 and 3600 seconds"):
+        call_command("qcluster", "--stop-grace", grace)

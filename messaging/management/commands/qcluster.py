@@ -9,7 +9,7 @@ regular sweep, and an orderly stop on SIGTERM (see ``messaging.processes.supervi
 import os
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -28,11 +28,22 @@ class Command(BaseCommand):
             default=None,
             help="Another cluster name than Q_CLUSTER's (the broker's queue name): a multi-queue setup.",
         )
+        parser.add_argument(
+            "--stop-grace",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="On SIGTERM or Ctrl-C, how long the deliveries in hand may finish before the cluster is killed "
+            "(default MESSAGING['stop_grace']). Keep it under what the process manager waits before SIGKILL: "
+            "the Procfile gives 3 s, as honcho kills 5 s after its SIGTERM.",
+        )
 
-    def handle(self, *args, run_once: bool, cluster_name: str | None, **options):
+    def handle(self, *args, run_once: bool, cluster_name: str | None, stop_grace: float | None, **options):
         settings.SECRET_KEY  # noqa: B018  (signing needs it: fail here, not in a worker)
         if cluster_name:
             os.environ["Q_CLUSTER_NAME"] = cluster_name
         from messaging.processes.supervisor import Supervisor
 
-        raise SystemExit(Supervisor().run(once=run_once))
+        if stop_grace is not None and not 0 <= stop_grace <= 3600:
+            raise CommandError(f"--stop-grace must be between 0 and 3600 seconds (got {stop_grace:g}).")
+        raise SystemExit(Supervisor(stop_grace=stop_grace).run(once=run_once))
