@@ -156,7 +156,7 @@ def test_a_vendor_page_shows_each_order_with_its_lines_status_style_and_times(al
     assert "3 \u00d7 Sourdough loaf" in html
     assert '<span class="badge notified">Notified</span>' in html
     assert '<span class="kind command">command</span>' in html
-    assert notification.created_at.strftime("%Y-%m-%d %H:%M:%S") in html
+    assert f'<time datetime="{notification.created_at.isoformat()}" title="' in html
     assert accept_url(notification) in html
 
 
