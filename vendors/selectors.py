@@ -43,6 +43,14 @@ def product_names(*, vendor: Vendor) -> set[str]:
     return set(Product.objects.filter(vendor=vendor).values_list("name", flat=True))
 
 
+def product_stock(*, vendor: Vendor) -> dict[str, tuple[int, int]]:
+    """The vendor's products by name: (product id, stock)."""
+    return {
+        name: (pk, stock)
+        for pk, name, stock in Product.objects.filter(vendor=vendor).values_list("pk", "name", "stock")
+    }
+
+
 def vendor_for_user_or_404(user, slug: str) -> Vendor:
     return get_object_or_404(vendors_visible_to(user), slug=slug)
 

@@ -14,6 +14,7 @@ from marketplace.management.demo_data import VENDORS
 from messaging.models import Message
 from orders.models import CatalogProduct, StoreSettings
 from orders.services.settings import store_settings
+from vendors import services as vendor_services
 from vendors.models import Product, Vendor
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,9 @@ User = get_user_model()
 DEMO_PRODUCTS = sum(len(vendor.products) for vendor in VENDORS)
 
 
-def seed_demo() -> str:
+def seed_demo(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -198,3 +199,26 @@ def test_store_settings_staff_saved_are_kept(no_password_variable):
 
     assert store_settings().vendor_timeout_seconds == 120
     assert "store settings" not in output
+
+
+def test_restock_brings_sold_products_back_to_their_demo_stock_and_tells_the_catalog(
+    no_password_variable, run_deliveries
+):
+    # given the demo, with one product sold down to 0 and another restocked above its demo stock by staff
+    seed_demo()
+    run_deliveries()
+    demo = VENDORS[0].products
+    sold, overstocked = Product.objects.get(name=demo[0].name), Product.objects.get(name=demo[1].name)
+    vendor_services.product_change_stock(product_id=sold.pk, stock=0)
+    vendor_services.product_change_stock(product_id=overstocked.pk, stock=demo[1].stock + 10)
+    run_deliveries()
+
+    # when the demo is restocked
+    output = seed_demo("--restock")
+    run_deliveries()
+
+    # then the sold one is back to its demo stock, in Orders' catalog too, and the other is left alone
+    assert f"stock of {demo[0].name} at {VENDORS[0].name}: 0 → {demo[0].stock}" in output
+    assert CatalogProduct.objects.get(product_id=sold.pk).stock == demo[0].stock
+    assert Product.objects.get(pk=overstocked.pk).stock == demo[1].stock + 10
+    assert "Nothing to do" in seed_demo("--restock")

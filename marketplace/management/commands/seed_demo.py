@@ -11,6 +11,9 @@ The store's vendor timeout is set to an hour (``DEMO_VENDOR_TIMEOUT``) when staf
 yet: the production default of five minutes cancels a demo order while its visitor is still finding the vendor
 portal. Settings staff saved are left as they are.
 
+``--restock`` brings each demo product that sold below its demo stock back up to it (a ``ProductStockChanged``
+each, so the storefront follows once the workers run): after ``simulate_orders`` has sold the shop out.
+
 The group ``operators`` (``marketplace.operators``) gets the dashboard controls'
 permissions and ``admin`` joins it: other staff are made operators by joining it
 too. Permissions an administrator added to the group by hand are left alone.
@@ -38,11 +41,19 @@ DEMO_VENDOR_TIMEOUT = 3600  # seconds: time to accept an order by hand in the ve
 class Command(BaseCommand):
     help = "Create demo vendors, products, a staff superuser, vendor users and the operators group (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--restock", action="store_true", help="Bring demo products that sold below their demo stock back up."
+        )
+
+    def handle(self, *args, restock: bool = False, **options):
         self.created: list[str] = []
         self.secrets: list[str] = []
         with transaction.atomic():  # the products' events go out on commit, all or nothing
             vendors = [self.seed_vendor(demo) for demo in VENDORS]
+            if restock:
+                for demo, vendor in zip(VENDORS, vendors, strict=True):
+                    self.restock(demo, vendor)
             self.seed_store_settings()
             self.seed_user(ADMIN_USERNAME, staff_of=None)
             self.seed_operators(ADMIN_USERNAME)
@@ -63,6 +74,14 @@ class Command(BaseCommand):
                 )
                 self.created.append(f"product {product.name} at {vendor.name}")
         return vendor
+
+    def restock(self, demo: DemoVendor, vendor) -> None:
+        stock = selectors.product_stock(vendor=vendor)
+        for product in demo.products:
+            product_id, now = stock[product.name]
+            if now < product.stock:
+                services.product_change_stock(product_id=product_id, stock=product.stock)
+                self.created.append(f"stock of {product.name} at {vendor.name}: {now} → {product.stock}")
 
     def seed_store_settings(self) -> None:
         if store_settings().pk is None:  # nobody saved any: the model's defaults are in force

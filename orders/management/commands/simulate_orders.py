@@ -21,7 +21,10 @@ from orders.services.settings import store_settings
 MAX_COUNT = 100_000
 SUCCEEDING_CARD = "4242424242424242"
 NOTHING_IN_STOCK = "not placed: no product left in stock"
-RESTOCK_HINT = "Restock in the admin (Vendors → Products: stock); the workers carry it to the storefront."
+RESTOCK_HINT = (
+    "Restock the demo with `python manage.py seed_demo --restock` (or in the admin, Vendors → Products); "
+    "the workers carry the new stock to the storefront."
+)
 
 
 class Command(BaseCommand):
