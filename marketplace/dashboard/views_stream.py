@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET
 
 from messaging import selectors
@@ -38,7 +39,7 @@ def stream(request):
         "names": names,
         "kinds": Kind.choices,
         "steps": Step.choices,
-        "step_labels": dict(Step.choices),
+        "step_labels": {value: capfirst(label) for value, label in Step.choices},  # sentence case, as every page
         "rows_shown": ROWS_SHOWN,
         # Initial filters from the address, so a page can link to "this correlation, live".
         "initial": {key: request.GET.get(key, "")[:200] for key in FILTERS},

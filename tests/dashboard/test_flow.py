@@ -98,7 +98,7 @@ class TestThePage:
         assert re.search(rf'<li class="flow-message command" data-message-id="{conversation["work"]}"', html)
         assert re.search(rf'<li class="flow-message event" data-message-id="{conversation["chain"]}"', html)
         assert re.search(rf'<li class="flow-message event trouble" data-message-id="{conversation["rejected"]}"', html)
-        assert '<span class="badge dead">dead letter</span>' in html
+        assert '<span class="badge dead">Dead letter</span>' in html
         assert "r can never be handled" in html
 
     def test_an_unknown_correlation_is_not_found_and_says_so(self, admin_client, db):

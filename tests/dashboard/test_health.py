@@ -196,7 +196,7 @@ def test_the_page_shows_the_figures_breakers_and_handlers(staff_client, run_deli
     assert response.context["queue"]["dead"].value == 1
     assert '<strong id="figure-dead">1</strong>' in page
     assert "tests.rejected" in page  # its failed attempt's handling time
-    assert '<span class="badge open">open</span>' in page
+    assert '<span class="badge open">Open</span>' in page
     assert 'id="health-initial"' in page
     assert "vendor/uplot-1.6.32/uPlot.iife.min.js" in page
     assert "dashboard/charts.js" in page

@@ -52,7 +52,7 @@ class TestThePage:
         for value in ("orders.OrderPaid", "vendors.NotifyVendor", "orders.vendor_notified"):
             assert f'<option value="{value}">' in html
         assert '<option value="vendors">vendors</option>' in html
-        assert '<option value="dead_lettered">dead-lettered</option>' in html
+        assert '<option value="dead_lettered">Dead-lettered</option>' in html
         assert '<option value="command">command</option>' in html
 
     def test_takes_its_first_filters_from_the_address(self, admin_client):

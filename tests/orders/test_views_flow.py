@@ -60,7 +60,7 @@ def test_command_style_the_page_shows_the_retries_while_vendors_is_down_then_the
     run_deliveries()
 
     page = timeline(client, order)
-    assert re.search(r"retrying</span>\s*attempt [1-9], last error: .*service unavailable: vendors is down", page)
+    assert re.search(r"Retrying</span>\s*attempt [1-9], last error: .*service unavailable: vendors is down", page)
     assert re.search(r'<tr class="command trouble">.*?vendors.NotifyVendor.*?Failed', page, re.S)
 
     FaultSetting.objects.filter(context="vendors").update(unavailable=False)
@@ -68,5 +68,5 @@ def test_command_style_the_page_shows_the_retries_while_vendors_is_down_then_the
 
     page = timeline(client, order)
     assert 'id="order-status">Vendor notified<' in page
-    assert re.search(r"succeeded</span>\s*attempt [2-9]\s", page)
+    assert re.search(r"Succeeded</span>\s*attempt [2-9]\s", page)
     assert "acknowledged" in page
