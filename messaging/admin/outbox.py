@@ -20,7 +20,7 @@ from messaging.admin.display import (
     truncated,
 )
 from messaging.admin.filters import ContextFilter, DeliveryMessageTypeFilter, HandlerFilter, MessageTypeFilter
-from messaging.admin.search import any_of, as_int, text_ids, uuid_lookup
+from messaging.admin.search import any_of, as_int, text_id_lookup, text_ids, uuid_lookup
 from messaging.models import DeadLetter, Delivery, DeliveryStatus, JournalEntry, Message
 
 RETRY_PERMISSION = "messaging.retry_delivery"
@@ -59,7 +59,7 @@ class MessageAdmin(LargeReadOnlyAdmin):
 
     def search_q(self, term):
         ids = text_ids(term)
-        return any_of(Q(correlation_id__in=ids), Q(causation_id__in=ids), uuid_lookup("id", term))
+        return any_of(text_id_lookup("correlation_id", term), Q(causation_id__in=ids), uuid_lookup("id", term))
 
     @admin.display(description="short id")
     def short_id(self, message):
@@ -101,7 +101,7 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
     )
 
     def search_q(self, term):
-        found = Message.objects.filter(any_of(Q(correlation_id__in=text_ids(term)), uuid_lookup("id", term)))
+        found = Message.objects.filter(any_of(text_id_lookup("correlation_id", term), uuid_lookup("id", term)))
         number = as_int(term)
         return any_of(Q(message__in=found.values("id")), Q(pk=number) if number is not None else None)
 

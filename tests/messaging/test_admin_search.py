@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 import messaging
-from messaging.models import JournalEntry
+from messaging.models import Delivery, JournalEntry, Message
 from messaging.runtime.context import correlated
 from tests.testapp.contracts import Ping
 
@@ -51,3 +51,18 @@ def test_a_too_short_term_says_so(admin_client):
     assert [m.message for m in get_messages(response.wsgi_request)] == [
         "'5f0c' is too short to find an id by: give at least 6 characters."
     ]
+
+
+@pytest.mark.parametrize("model", [Message, Delivery], ids=lambda m: m.__name__)
+def test_the_short_order_id_finds_that_orders_messages_and_deliveries(admin_client, model, run_deliveries):
+    talk(ORDER)
+    talk(OTHER)
+    run_deliveries()
+    changelist = reverse(f"admin:messaging_{model._meta.model_name}_changelist")
+
+    response = admin_client.get(changelist, {"q": ORDER[:8]})
+
+    listed = response.context["cl"].result_list
+    assert listed and {row.correlation_id if model is Message else row.message.correlation_id for row in listed} == {
+        ORDER
+    }
