@@ -15,6 +15,7 @@ from math import ceil
 
 from django.utils import timezone
 
+from marketplace.templatetags.marketplace_time import absolute
 from messaging import selectors
 from messaging.selectors import QUEUE_COUNT_CAP, Kind, ProcessKind, ProcessState, Step, queue_depth
 
@@ -106,12 +107,17 @@ def workers(*, now: datetime) -> dict:
     ]
     watchdog = selectors.watchdog_state()
     since = watchdog["stalled_since"]
-    clock = timezone.localtime(datetime.fromisoformat(since)).strftime("%H:%M:%S") if since else None
+    moment = datetime.fromisoformat(since) if since else None
+    clock = timezone.localtime(moment).strftime("%H:%M:%S") if moment else None
     return {
         "processes": processes,
         "clusters_live": sum(p["live"] and p["kind"] == ProcessKind.CLUSTER for p in processes),
         "sweepers_live": sum(p["live"] and p["kind"] == ProcessKind.SWEEPER for p in processes),
-        "watchdog": {**watchdog, "stalled_since_clock": clock},
+        "watchdog": {
+            **watchdog,
+            "stalled_since_clock": clock,
+            "stalled_since_text": absolute(moment) if moment else None,
+        },
     }
 
 

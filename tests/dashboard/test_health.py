@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import messaging
 from marketplace.dashboard import stats
+from marketplace.templatetags.marketplace_time import absolute
 from messaging import selectors
 from messaging.models import (
     BreakerState,
@@ -310,7 +311,7 @@ def test_the_watchdog_line_says_flowing_or_stalled_since_when_with_the_watchdogs
     page = staff_client.get("/dashboard/health/").content.decode()
     assert shown(page, "watchdog-flowing") is None
     assert shown(page, "watchdog-stalled") == (
-        f"STALLED since {at:%H:%M:%S}: {state.detail} — the sweeper runs due deliveries itself meanwhile"
+        f"STALLED since {absolute(at)}: {state.detail} — the sweeper runs due deliveries itself meanwhile"
     )
     assert re.search(r'<p id="watchdog-stalled" role="alert"', page)
 
@@ -338,6 +339,7 @@ def test_health_json_carries_the_processes_and_the_watchdog(staff_client):
         "stalled": True,
         "stalled_since": since.isoformat(),
         "stalled_since_clock": "09:05:07",
+        "stalled_since_text": absolute(since),
         "detail": "deliveries due for over 20s",
     }
 

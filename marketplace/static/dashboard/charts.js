@@ -225,7 +225,7 @@
     if (!flowing || !stalled || !watchdog) return;
     flowing.hidden = watchdog.stalled;
     stalled.hidden = !watchdog.stalled;
-    setTextIfChanged("watchdog-since", watchdog.stalled_since_clock || "");
+    setTextIfChanged("watchdog-since", watchdog.stalled_since_text || watchdog.stalled_since_clock || "");
     setTextIfChanged("watchdog-detail", watchdog.detail);
   }
 

@@ -253,7 +253,7 @@
     const time = document.createElement("time");
     time.dateTime = entry.at || "";
     time.textContent = clock(entry.at);
-    time.title = "#" + entry.seq + " at " + entry.at;
+    time.title = "#" + entry.seq + " at " + (window.marketplaceTime ? window.marketplaceTime.absolute(entry.at) : entry.at);
     cell(row).appendChild(time);
 
     const kind = cell(row);
