@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from orders import selectors
 from orders.forms import PRICE_PREFIX, QUANTITY_PREFIX, CardForm, OrderForm
@@ -111,9 +111,11 @@ def order_detail(request, token):
     return _order_page(request, selectors.order_for_token(token))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_payment(request, token):
     order = selectors.order_for_token(token)
+    if request.method == "GET":
+        return redirect("orders:order", token=order.id)  # a refused card's page, reloaded
     form = CardForm(request.POST)
     if not form.is_valid():
         return _order_page(request, order, card_form=form, status=BAD_REQUEST)
@@ -131,9 +133,11 @@ def order_payment(request, token):
     return redirect("orders:order", token=order.id)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_confirm(request, token):
     order = selectors.order_for_token(token)
+    if request.method == "GET":
+        return redirect("orders:order", token=order.id)
     try:
         order_complete(order_id=order.id)
     except OrderStateError as refused:

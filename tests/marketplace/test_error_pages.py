@@ -5,6 +5,8 @@ import uuid
 import pytest
 from django.test import override_settings
 
+from tests.orders.factories import OrderFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -27,14 +29,21 @@ def test_an_unknown_order_shows_the_sites_not_found_page(client, debug):
     assert "Back to the storefront" in page
 
 
+def test_reloading_a_refused_payment_or_confirmation_goes_back_to_the_order_page(client):
+    order = OrderFactory()
+
+    for action in ("pay", "confirm"):
+        assert client.get(f"/orders/{order.pk}/{action}/")["Location"] == f"/orders/{order.pk}/"
+
+
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_get_to_a_form_only_address_shows_the_sites_not_allowed_page(client, debug):
     with override_settings(DEBUG=debug):
-        response = client.get(f"/orders/{uuid.uuid4()}/pay/")
+        response = client.get("/accounts/logout/")
 
     page = response.content.decode()
     assert response.status_code == 405
-    assert response["Allow"] == "POST"
+    assert "POST" in response["Allow"]
     assert response["Content-Type"].startswith("text/html")
     assert '<header class="site">' in page and "Not available this way" in page
     assert "only POST" in page

@@ -70,10 +70,10 @@ class TestOrderPage:
         assert client.post(f"/orders/{uuid.uuid4()}/{action}", card()).status_code == 404
 
     @pytest.mark.parametrize("action", ["pay/", "confirm/"])
-    def test_a_get_on_an_action_is_not_allowed(self, client, action):
+    def test_a_get_on_an_action_goes_back_to_the_order_page(self, client, action):
         order = placed_order()
 
-        assert client.get(f"/orders/{order.id}/{action}").status_code == 405
+        assert client.get(f"/orders/{order.id}/{action}")["Location"] == f"/orders/{order.id}/"
 
 
 class TestPaying:
