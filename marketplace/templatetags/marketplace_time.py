@@ -2,7 +2,7 @@
 
     {{ order.created_at|timestamp }}              30 Nov 2026, 16:40:32 UTC
     {{ delivery.available_at|timestamp:"relative" }}  in 12 s (the absolute time on hover)
-    {{ t.p95_ms|duration_ms }}                    190 s, 3 min 10 s, 12.5 ms
+    {{ t.p95_ms|duration_ms }}                    12.5 ms, 42 s, 3 min 10 s
     {{ delivery|next_attempt:holds }}             in 12 s, or why a due one waits: held by open breaker, probes in 8 s
 
 Both write a ``<time>`` element that ``static/marketplace/time.js`` (``marketplaceTime``) writes the same way
@@ -46,10 +46,10 @@ def relative(moment: datetime, now: datetime | None = None) -> str:
 
 
 def duration(milliseconds: float) -> str:
-    """``12.5 ms``, ``1.2 s``, ``42 s``, ``190 s``, ``3 min 10 s``, ``2 h 5 min``: as people read a duration."""
+    """``0 ms``, ``12.5 ms``, ``1.2 s``, ``42 s``, ``175 s``, ``3 min 10 s``, ``2 h 5 min``: as people read them."""
     ms = float(milliseconds)
     if ms < 1000:
-        return f"{ms:.1f} ms"
+        return f"{ms:.1f}".removesuffix(".0") + " ms"
     seconds = ms / 1000
     if seconds < 10:
         return f"{seconds:.1f} s"

@@ -43,7 +43,7 @@ def log_in(page: Page, path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
 
 
-def test_the_health_charts_draw_a_sane_time_axis_whose_labels_do_not_overlap(live_stack, page: Page):
+def test_the_health_charts_draw_a_sane_time_axis_whose_labels_do_not_overlap(live_stack, page: Page, screenshot):
     # when the health page opens, the queue chart holding a single sample
     log_in(page, "/dashboard/health/")
     page.wait_for_function("window.dashboardCharts && window.dashboardCharts['chart-queue']")
@@ -57,9 +57,10 @@ def test_the_health_charts_draw_a_sane_time_axis_whose_labels_do_not_overlap(liv
     assert rates["labels"] and all(re.fullmatch(r"\d\d:\d\d:\d\d", label) for label in rates["labels"])
     gaps = [b - a for a, b in zip(rates["positions"], rates["positions"][1:], strict=False)]
     assert min(gaps) > rates["widest"] + 4
+    screenshot(page, "health")
 
 
-def test_the_tradeoff_curve_reads_durations_and_its_axis_label_clears_the_ticks(live_stack, page: Page):
+def test_the_tradeoff_curve_reads_durations_and_its_axis_label_clears_the_ticks(live_stack, page: Page, screenshot):
     # given a paid order whose vendor heard of it 190,456 ms after its payment
     order = paid_order()
     paid_at = timezone.now() - timedelta(minutes=10)
@@ -84,3 +85,4 @@ def test_the_tradeoff_curve_reads_durations_and_its_axis_label_clears_the_ticks(
     y = page.evaluate(AXIS, ["chart-tradeoffs", 1])
     assert y["labels"] and all(re.fullmatch(r"[\d.]+ (ms|s)|\d+ min( \d+ s)?", label) for label in y["labels"])
     assert y["size"] >= y["widest"] + y["ticks"]
+    screenshot(page, "tradeoffs")

@@ -38,7 +38,7 @@ def test_breakers_paused_handlers_and_handling_times_follow_without_a_reload(liv
     # given a member of staff on the health page, every breaker closed, no handler run or paused
     log_in_to_health(page)
     vendors = page.locator('#breakers-rows tr[data-context="vendors"]')
-    expect(vendors.locator(".badge")).to_have_text("closed")
+    expect(vendors.locator(".badge")).to_have_text("Closed")
     expect(page.locator("#paused-none")).to_be_visible()
     page.evaluate("window.sameDocument = true")  # gone if the page reloads
 
@@ -54,7 +54,7 @@ def test_breakers_paused_handlers_and_handling_times_follow_without_a_reload(liv
         messaging.publish(Rejected(key="browser"))
 
     # then the page shows each, with the next probe as a relative time and its moment on hover
-    expect(vendors.locator(".badge")).to_have_text("open", timeout=POLLED)
+    expect(vendors.locator(".badge")).to_have_text("Open", timeout=POLLED)
     expect(vendors.locator("td").nth(2)).to_have_text("6")
     probe = vendors.locator("td").nth(3).locator("time")
     expect(probe).to_have_text(re.compile(r"^in \d+ (s|min)$"))

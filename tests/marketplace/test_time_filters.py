@@ -37,6 +37,7 @@ def test_relative_times_say_how_long_ago_or_how_long_until():
 
 
 def test_durations_read_as_people_read_them():
+    assert duration(0) == "0 ms"
     assert duration(12.54) == "12.5 ms"
     assert duration(1234) == "1.2 s"
     assert duration(42_000) == "42 s"

@@ -46,7 +46,9 @@
 
   // a time axis in UTC whose labels (hh:mm:ss) stand 80 px apart at least: they never overlap
   const timeAxis = { space: 80, values: (u, splits) => splits.map(clockUtc) };
-  const countAxis = { size: fitLabels, values: (u, splits) => splits.map((v) => v.toLocaleString()) };
+  const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+  // whole numbers only: there is no 0.2 of a message or of a delivery
+  const countAxis = { size: fitLabels, incrs: COUNT_STEPS, values: (u, splits) => splits.map((v) => v.toLocaleString()) };
   const countScale = { range: (u, min, max) => [0, Math.max(1, max)] };
 
   function timeScale(u) {
@@ -267,7 +269,8 @@
     const row = document.createElement("tr");
     row.dataset.context = b.context;
     if (b.state !== "closed") row.className = "trouble";
-    const state = cell(element("span", "badge " + b.state, b.state_label.toLowerCase()));
+    const label = b.state_label.charAt(0).toUpperCase() + b.state_label.slice(1); // as |capfirst does
+    const state = cell(element("span", "badge " + b.state, label));
     if (b.awaiting_probe) state.append(" ", element("span", "muted", "awaiting its probe"));
     let probe;
     if (b.awaiting_probe) probe = cell("now: the next claim probes it");

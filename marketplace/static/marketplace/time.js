@@ -3,7 +3,7 @@
  *   marketplaceTime.absolute(date)       "30 Nov 2026, 16:40:32 UTC"
  *   marketplaceTime.relative(date)       "3 s ago", "in 12 s"
  *   marketplaceTime.element(date, true)  a <time> with the relative time and the absolute one on hover
- *   marketplaceTime.duration(ms)         "12.5 ms", "190 s" -> "3 min 10 s"
+ *   marketplaceTime.duration(ms)         "0 ms", "12.5 ms", "42 s", "3 min 10 s"
  * Times are written in UTC, the site's zone (TIME_ZONE). Every <time data-relative> in the page is kept current.
  */
 (function () {
@@ -43,7 +43,7 @@
 
   function duration(ms) {
     if (typeof ms !== "number" || isNaN(ms)) return "";
-    if (ms < 1000) return ms.toFixed(1) + " ms";
+    if (ms < 1000) return ms.toFixed(1).replace(/\.0$/, "") + " ms";
     const seconds = ms / 1000;
     if (seconds < 10) return seconds.toFixed(1) + " s";
     const whole = Math.round(seconds);
