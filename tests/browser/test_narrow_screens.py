@@ -9,7 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from messaging.models import Message
 from orders.models import CatalogProduct
+from orders.services.payment import order_pay
 from orders.services.placing import LineRequest, order_place
 from tests.processes import wait_until
 from vendors.services import product_list, vendor_create
@@ -30,6 +32,12 @@ def tour(live_stack):
     order = order_place(
         customer_name="Ada Lovelace", customer_email="ada.lovelace@example.com", lines=[LineRequest(loaf.product_id, 2)]
     )
+    paid = order_place(
+        customer_name="Grace Hopper", customer_email="grace@example.com", lines=[LineRequest(loaf.product_id, 1)]
+    )
+    order_pay(order_id=paid.pk, card_number="4242424242424242")
+    wait_until(lambda: Message.objects.filter(correlation_id=str(paid.pk)).count() >= 2, timeout=30, message="the flow")
+    first_message = Message.objects.filter(correlation_id=str(paid.pk)).order_by("created_at").first()
     password = secrets.token_urlsafe(12)
     get_user_model().objects.create_superuser("admin", "admin@example.com", password)
     pages = {
@@ -38,7 +46,9 @@ def tour(live_stack):
         "vendor-portal": "/vendors/",
         "vendor-orders": f"/vendors/{vendor.slug}/",
         "dashboard-stream": "/dashboard/",
-        "dashboard-flow": f"/dashboard/flow/{order.pk}/",
+        "paid-order": f"/orders/{paid.pk}/",
+        "dashboard-flow": f"/dashboard/flow/{paid.pk}/",
+        "dashboard-ledger": f"/dashboard/messages/{first_message.pk}/",
         "dashboard-health": "/dashboard/health/",
         "dashboard-message-types": "/dashboard/message-types/",
         "dashboard-tradeoffs": "/dashboard/tradeoffs/",
