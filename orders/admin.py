@@ -60,7 +60,7 @@ class OrderAdmin(LargeReadOnlyAdmin):
     list_display_links = ("short",)
     list_filter = ("status", StyleFilter)
     search_fields = ("=id", "customer_name", "=customer_email")  # for the search box; see search_q
-    search_help_text = "Order id (or its first 8+ hex digits), customer name or e-mail."
+    search_help_text = "Order id (or its first 6+ characters), customer name or e-mail."
     ordering = ("-created_at",)
     sortable_by = ("created_at",)
     fields = (
@@ -92,7 +92,7 @@ class OrderPartAdmin(LargeReadOnlyAdmin):
     ordering = ("-id",)
     sortable_by = ("id",)
     search_fields = ("=order__id",)  # for the search box; see search_q
-    search_help_text = "Order id (or its first 8+ hex digits)."
+    search_help_text = "Order id (or its first 6+ characters)."
 
     def search_q(self, term):
         return uuid_lookup("order__id", term) or Q(pk__in=[])
@@ -122,7 +122,7 @@ class PaymentAdmin(OrderPartAdmin):
     list_display = ("reference", "order_link", "amount", "card_last4", "status", "created_at", "refunded_at")
     list_filter = ("status",)
     search_fields = ("=order__id", "=reference")
-    search_help_text = "Order id (or its first 8+ hex digits) or payment reference."
+    search_help_text = "Order id (or its first 6+ characters) or payment reference."
 
     def search_q(self, term):
         return any_of(uuid_lookup("order__id", term), Q(reference=term))

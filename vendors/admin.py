@@ -102,7 +102,7 @@ class VendorNotificationAdmin(LargeReadOnlyAdmin):
     list_filter = ("status", "via", "vendor")
     list_select_related = ("vendor",)
     search_fields = ("=order_id", "=vendor__id")  # for the search box; see search_q
-    search_help_text = "Exact order id (or its first 8+ hex digits), or vendor id."
+    search_help_text = "Exact order id (or its first 6+ characters), or vendor id."
     ordering = ("-id",)
     sortable_by = ("id",)
     fields = (
@@ -139,7 +139,7 @@ class VendorNotificationAdmin(LargeReadOnlyAdmin):
 class CancelledOrderAdmin(ExactSearchMixin, ReadOnlyAdmin):
     list_display = ("order_id", "reason", "cancelled_at")
     search_fields = ("=order_id",)  # for the search box; see search_q
-    search_help_text = "Exact order id (or its first 8+ hex digits)."
+    search_help_text = "Exact order id (or its first 6+ characters)."
     ordering = ("-cancelled_at",)
 
     def search_q(self, term):

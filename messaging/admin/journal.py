@@ -32,7 +32,8 @@ class JournalEntryAdmin(LargeReadOnlyAdmin):
     )
     list_filter = ("step", "kind", ContextFilter)
     search_fields = ("=message_id", "=correlation_id")  # for the search box; see search_q
-    search_help_text = "Exact message id (or its first 8+ hex digits), correlation id or seq."
+    search_help_text = "Message id or correlation id (or the first 6+ characters of either), or seq."
+    ids_only = True
     ordering = ("-seq",)
     sortable_by = ("seq",)
     fields = (

@@ -42,7 +42,8 @@ class MessageAdmin(LargeReadOnlyAdmin):
     list_display_links = ("created_at", "short_id")
     list_filter = ("kind", MessageTypeFilter, ContextFilter)
     search_fields = ("=id", "=correlation_id", "=causation_id")  # for the search box; see search_q
-    search_help_text = "Exact message id (or its first 8+ hex digits), correlation id or causation id."
+    search_help_text = "Message id, correlation id (or the first 6+ characters of either) or causation id."
+    ids_only = True
     ordering = ("-created_at",)
     sortable_by = ("created_at",)
     fields = (
@@ -84,7 +85,8 @@ class DeliveryAdmin(LargeReadOnlyAdmin):
     list_filter = ("status", ContextFilter, HandlerFilter)
     list_select_related = ("message",)
     search_fields = ("=message__id", "=message__correlation_id")  # for the search box; see search_q
-    search_help_text = "Exact message id (or its first 8+ hex digits), correlation id or delivery id."
+    search_help_text = "Message id, correlation id (or the first 6+ characters of either) or delivery id."
+    ids_only = True
     ordering = ("-id",)
     sortable_by = ("id",)
     actions = ("retry_dead_letters", "replay_deliveries")
@@ -186,7 +188,7 @@ class DeadLetterAdmin(DeliveryAdmin):
     list_display = ("id", "message_type", "handler", "context", "correlation", "attempts", "finished_at", "error")
     list_filter = (ContextFilter, HandlerFilter, DeliveryMessageTypeFilter)
     list_select_related = ("message",)
-    search_help_text = "Message id (or its first 8+ hex digits), correlation id, delivery id, or words of the error."
+    search_help_text = "Message id (or its first 6+ characters), correlation id, delivery id, or words of the error."
     actions = ("retry_dead_letters", "replay_deliveries", "archive_dead_letters")
     fields = (
         "last_error",

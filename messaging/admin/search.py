@@ -78,7 +78,13 @@ def any_of(*alternatives: Q | None) -> Q:
 
 
 class ExactSearchMixin:
-    """``get_search_results`` built from ``search_q(term)``; no ``DISTINCT`` needed."""
+    """``get_search_results`` built from ``search_q(term)``; no ``DISTINCT`` needed.
+
+    ``ids_only``: every term is meant as an id, so one too short to be the start of one is said so (where
+    names are searched too, "Ada" or "cafe" are words, not short ids).
+    """
+
+    ids_only = False
 
     def search_q(self, term: str) -> Q:
         raise NotImplementedError
@@ -87,7 +93,7 @@ class ExactSearchMixin:
         terms = search_term.split()[:MAX_TERMS]
         if not terms:
             return queryset, False
-        for term in filter(too_short, terms):
+        for term in filter(too_short, terms if self.ids_only else []):
             messages.warning(request, f"{term!r} is too short to find an id by: give at least {MIN_PREFIX} characters.")
         query = Q()
         for term in terms:

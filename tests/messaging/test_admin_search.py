@@ -66,3 +66,10 @@ def test_the_short_order_id_finds_that_orders_messages_and_deliveries(admin_clie
     assert listed and {row.correlation_id if model is Message else row.message.correlation_id for row in listed} == {
         ORDER
     }
+
+
+def test_a_short_word_where_names_are_searched_too_is_not_taken_for_an_id(admin_client):
+    response = admin_client.get(reverse("admin:orders_order_changelist"), {"q": "Ada"})
+
+    assert response.status_code == 200
+    assert list(get_messages(response.wsgi_request)) == []
