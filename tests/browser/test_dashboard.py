@@ -131,7 +131,7 @@ def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_i
     )
     expect(notified).to_have_count(1)
     expect(notified.locator(".flow-delivery[data-handler='orders.vendor_notified'] .badge").first).to_have_text(
-        "succeeded"
+        "Succeeded"
     )
     screenshot(page, "flow-view")
     expect(shop.get_by_role("link", name="Flow view")).to_be_visible()  # staff also find it on the order page
@@ -168,7 +168,7 @@ def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_i
     row.get_by_role("link", name="vendors.VendorNotified").click()
     expect(page).to_have_url(re.compile(rf"/dashboard/messages/{message_id}/$"))
     delivery_row = page.locator("#deliveries tr").filter(has_text="orders.vendor_notified")
-    expect(delivery_row.locator(".badge")).to_have_text("dead letter")
+    expect(delivery_row.locator(".badge")).to_have_text("Dead letter")
     screenshot(page, "ledger-dead-letter")
 
     # and, the order having turned up meanwhile, retries it
@@ -187,7 +187,7 @@ def test_an_operator_watches_an_order_flow_live_and_retries_a_dead_letter_from_i
         message="the retried delivery to succeed",
     )
     page.reload()
-    expect(delivery_row.locator(".badge")).to_have_text("succeeded")
+    expect(delivery_row.locator(".badge")).to_have_text("Succeeded")
     journal = page.locator("table.journal tr")
     expect(journal.filter(has_text="retried by hand")).to_contain_text("user:operator")
     assert OrderVendor.objects.get(order=order).status == OrderVendor.Status.NOTIFIED
