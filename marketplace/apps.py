@@ -13,6 +13,7 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
     def ready(self):
+        from marketplace import checks  # noqa: F401  (registers the deployment checks)
         from marketplace.dashboard.sessions import close_sockets_on_logout
 
         user_logged_out.connect(close_sockets_on_logout, dispatch_uid="dashboard-sockets-on-logout")

@@ -68,8 +68,9 @@ class TestCheckDeploy:
             ({"SECURE_HSTS_PRELOAD": "0"}, ["security.W021"]),
             ({"DEBUG": "1"}, ["security.W018"]),
             ({"SECRET_KEY": "short"}, ["security.W009"]),
+            ({"SITE_URL": ""}, ["marketplace.W001"]),
         ],
-        ids=["no-allowed-hosts", "no-tls-proxy", "no-hsts", "no-preload", "debug", "weak-key"],
+        ids=["no-allowed-hosts", "no-tls-proxy", "no-hsts", "no-preload", "debug", "weak-key", "no-site-url"],
     )
     def test_a_missing_piece_fails_naming_it(self, production_env, change, warnings):
         result = check_deploy({**production_env, **change})
