@@ -189,6 +189,7 @@ class DeadLetterAdmin(DeliveryAdmin):
     list_filter = (ContextFilter, HandlerFilter, DeliveryMessageTypeFilter)
     list_select_related = ("message",)
     search_help_text = "Message id (or its first 6+ characters), correlation id, delivery id, or words of the error."
+    ids_only = False  # words of an error are short too: no warning that they are too short to be ids
     actions = ("retry_dead_letters", "replay_deliveries", "archive_dead_letters")
     fields = (
         "last_error",

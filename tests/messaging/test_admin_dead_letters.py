@@ -42,6 +42,8 @@ def test_the_list_is_filtered_by_message_type_and_searched_by_words_of_the_error
 
     assert [d.pk for d in by_type] == [dead["permanent"].pk]
     assert [d.pk for d in by_error] == [dead["gave_up"].pk]
+    page = admin_client.get(LIST, {"q": "fails"}).content.decode()
+    assert "too short to find an id" not in page  # a word of an error, not an id
 
 
 def test_retrying_a_permanent_error_asks_first_and_changes_nothing_until_confirmed(admin_client, dead):
