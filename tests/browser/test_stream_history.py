@@ -1,4 +1,4 @@
-""""Watch it live" from the flow view of an order older than the stream's newest entries: the stream asks the
+""" "Watch it live" from the flow view of an order older than the stream's newest entries: the stream asks the
 server for that conversation's history and shows it, and says so when there is none.
 
 Everything runs for real (daphne with the websocket, a qcluster, the sweeper, on the file-based test database).

@@ -296,7 +296,7 @@ class TestVendorsBreaker:
         # then the order page says so, with the time of the next try: relative, the moment on hover
         assert "Vendors is not answering." in page
         assert f'The next try is\n  <time datetime="{breaker.open_until.isoformat()}" title="' in page
-        assert re.search(r'data-relative>in \d+ s</time>', page)
+        assert re.search(r"data-relative>in \d+ s</time>", page)
         assert "circuit breaker is open" in page
 
     def test_no_notice_while_the_breaker_is_closed_or_the_order_is_done_with_vendors(self, client, run_deliveries):
