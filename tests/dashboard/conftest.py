@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from messaging.models import JournalEntry, Step
 from messaging.runtime import journal
+from tests.vendors.factories import UserFactory
 
 ORIGIN = "http://testserver"
 
@@ -111,3 +112,11 @@ async def connected(path: str, headers) -> WebsocketCommunicator:
     accepted, _ = await communicator.connect()
     assert accepted
     return communicator
+
+
+@pytest.fixture
+def staff_client():
+    """Django's test client, logged in as staff."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True))
+    return client

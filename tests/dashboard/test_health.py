@@ -39,13 +39,6 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/dashboard/health/", "/dashboard/health.json"]
 
 
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
-    return client
-
-
 @pytest.mark.parametrize("url", PAGES)
 def test_anonymous_and_non_staff_users_are_sent_to_log_in(url):
     anonymous = Client()

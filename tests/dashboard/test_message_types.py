@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
-    return client
-
-
-@pytest.fixture
 def throwaway_types():
     """An event and a command declared for this test only, with no handler; forgotten afterwards."""
 

@@ -5,25 +5,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 import messaging
 from messaging.models import BreakerState, CircuitBreaker, Delivery, Message
 from messaging.operations import actions as operations
 from tests.testapp.contracts import Ping
-from tests.vendors.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 RELATIVE = r'<time datetime="[^"]+" title="\d+ \w{3} \d{4}, \d\d:\d\d:\d\d UTC" data-relative>in \d+ s</time>'
-
-
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
-    return client
 
 
 @pytest.fixture

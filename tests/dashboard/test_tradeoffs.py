@@ -24,13 +24,6 @@ GOOD = "4242424242424242"
 
 
 @pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
-    return client
-
-
-@pytest.fixture
 def shop(run_deliveries):
     """Two vendors, a product each, in Orders' catalog."""
     grocer = vendor_services.vendor_create(name="Green Grocer", kind="supermarket")
