@@ -199,6 +199,8 @@
     if (paused) {
       heldWhilePaused += fresh.filter(matches).length;
       showPause();
+    } else if (history.entries.length) {
+      render(); // the history may hold some of these already: draw each entry once, in order
     } else {
       const rows = document.createDocumentFragment();
       for (let i = fresh.length - 1; i >= 0; i--) {
