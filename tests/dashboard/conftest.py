@@ -10,8 +10,10 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from messaging.models import JournalEntry, Step
+import messaging
+from messaging.models import DeadLetter, Delivery, DeliveryStatus, JournalEntry, Step
 from messaging.runtime import journal
+from tests.testapp.contracts import Doomed, Rejected
 from tests.vendors.factories import UserFactory
 
 ORIGIN = "http://testserver"
@@ -120,3 +122,16 @@ def staff_client():
     client = Client()
     client.force_login(UserFactory(is_staff=True))
     return client
+
+
+@pytest.fixture
+def dead(db, run_deliveries):
+    """Three dead letters: two Rejected (one handler each), one Doomed whose failing subscriber gave up."""
+    for key in ("one", "two"):
+        messaging.publish(Rejected(key=key))
+    messaging.publish(Doomed(key="doomed"))
+    run_deliveries()
+    doomed = Delivery.objects.get(handler="tests.doomed_fails")
+    doomed.status = DeliveryStatus.DEAD  # as if its last delayed retry had failed too
+    doomed.save()
+    return {d.message.payload["key"]: d for d in DeadLetter.objects.select_related("message")}

@@ -9,7 +9,7 @@ from django.urls import reverse
 import messaging
 from messaging.models import DeadLetter, Delivery, DeliveryStatus, FaultSetting, HandlerState, JournalEntry, Step
 from orders.services.settings import store_settings
-from tests.testapp.contracts import Doomed, Rejected
+from tests.testapp.contracts import Rejected
 
 DEAD_LETTERS = reverse("dashboard:dead_letters")
 RETRY_DEAD = reverse("dashboard:dead_letters_retry")
@@ -23,19 +23,6 @@ HEALTHY = {"context": "vendors", "latency_ms": "0", "failure_rate": "0"}
 @pytest.fixture
 def actor(admin_user):
     return f"user:{admin_user.username}"
-
-
-@pytest.fixture
-def dead(db, run_deliveries):
-    """Three dead letters: two Rejected (one handler each), one Doomed whose failing subscriber gave up."""
-    for key in ("one", "two"):
-        messaging.publish(Rejected(key=key))
-    messaging.publish(Doomed(key="doomed"))
-    run_deliveries()
-    doomed = Delivery.objects.get(handler="tests.doomed_fails")
-    doomed.status = DeliveryStatus.DEAD  # as if its last delayed retry had failed too
-    doomed.save()
-    return {d.message.payload["key"]: d for d in DeadLetter.objects.select_related("message")}
 
 
 def control_steps():

@@ -4,27 +4,12 @@ a retry that will fail the same way."""
 import pytest
 from django.urls import reverse
 
-import messaging
 from marketplace.dashboard import views_dead_letters
 from messaging.models import DeadLetter, Delivery, DeliveryStatus, JournalEntry, Step
-from tests.testapp.contracts import Doomed, Rejected
 
 DEAD_LETTERS = reverse("dashboard:dead_letters")
 RETRY = reverse("dashboard:dead_letters_retry")
 ARCHIVE = reverse("dashboard:dead_letters_archive")
-
-
-@pytest.fixture
-def dead(db, run_deliveries):
-    """Two Rejected dead letters (a permanent error) and a Doomed whose failing subscriber gave up."""
-    for key in ("one", "two"):
-        messaging.publish(Rejected(key=key))
-    messaging.publish(Doomed(key="doomed"))
-    run_deliveries()
-    doomed = Delivery.objects.get(handler="tests.doomed_fails")
-    doomed.status = DeliveryStatus.DEAD  # as if its last delayed retry had failed too
-    doomed.save()
-    return {d.message.payload["key"]: d for d in DeadLetter.objects.select_related("message")}
 
 
 def listed(response) -> list[int]:
