@@ -36,20 +36,21 @@ class ProductInline(ReadOnlyInline):
 
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "active", "product_count", "slug")
-    list_filter = ("kind", "active")
+    list_display = ("name", "kind", "active", "lab", "product_count", "slug")
+    list_filter = ("kind", "active", "lab")
     search_fields = ("name", "slug")
     ordering = ("name",)
     filter_horizontal = ("staff",)
     inlines = (ProductInline,)
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "slug", "kind", "active", "staff"]
+        fields = ["name", "slug", "kind", "active", "lab", "staff"]
         return [*fields, "add_product"] if obj else fields
 
     def get_readonly_fields(self, request, obj=None):
-        # Vendors published the name with every product, and the portal's URLs use the slug.
-        return ("name", "slug", "add_product") if obj else ()
+        # Vendors published the name with every product, and the portal's URLs use the slug. The lab's vendors
+        # are made by the lab (lab_vendors_ensure), and the flag went out with their products: never edited here.
+        return ("name", "slug", "lab", "add_product") if obj else ("lab",)
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj else {"slug": ("name",)}

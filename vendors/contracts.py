@@ -21,6 +21,7 @@ class ProductListed(Event):
     price: Price = Field(gt=0, max_digits=10, decimal_places=2)
     stock: int = Field(ge=0)
     revision: int = Field(ge=1, description="Grows with every change to the product: newer wins.")
+    lab: bool = Field(default=False, description="A product of the trade-off lab's vendors: not for the storefront.")
 
 
 class ProductPriceChanged(Event):

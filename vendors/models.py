@@ -12,6 +12,9 @@ class Vendor(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STORE)
     active = models.BooleanField(default=True)
+    lab = models.BooleanField(
+        default=False, help_text="One of the trade-off lab's vendors: its products are kept out of the storefront."
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="vendors", help_text="Users who work for this vendor."
     )
@@ -20,7 +23,7 @@ class Vendor(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        return f"{self.name} (lab)" if self.lab else self.name
 
 
 class Product(models.Model):

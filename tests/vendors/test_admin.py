@@ -141,6 +141,7 @@ def test_adding_a_product_in_the_admin_publishes_it_as_listed(admin_client):
             "price": "1.80",
             "stock": 40,
             "revision": 1,
+            "lab": False,
         }
     ]
 

@@ -75,6 +75,7 @@ def test_listing_a_product_publishes_it_at_revision_1():
             "price": "3.20",
             "stock": 12,
             "revision": 1,
+            "lab": False,
         }
     ]
 

@@ -16,9 +16,10 @@ from vendors.models import Product, Vendor
 
 
 @messaging.atomic_retried
-def vendor_create(*, name: str, kind: str, slug: str | None = None) -> Vendor:
+def vendor_create(*, name: str, kind: str, slug: str | None = None, lab: bool = False) -> Vendor:
+    """A new vendor; ``lab``: one of the trade-off lab's, whose products the storefront leaves out."""
     name = name.strip()
-    vendor = Vendor(name=name, kind=kind, slug=slug if slug is not None else slugify(name))
+    vendor = Vendor(name=name, kind=kind, slug=slug if slug is not None else slugify(name), lab=lab)
     vendor.full_clean()
     vendor.save()
     return vendor
@@ -96,6 +97,7 @@ def product_listed(product: Product) -> ProductListed:
         price=product.price,
         stock=product.stock,
         revision=product.revision,
+        lab=product.vendor.lab,
     )
 
 
