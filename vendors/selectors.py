@@ -3,9 +3,13 @@
 A user sees the vendors they work for (``user.vendors``); staff see every
 vendor. Anything else is answered as if it did not exist (404), so the portal
 does not even reveal which vendors or notifications there are.
+
+At the end, the reads of the trade-off lab, whose simulated staff accept its orders.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -86,3 +90,19 @@ def with_line_items(notifications) -> list[VendorNotification]:
             for line in notification.lines
         ]
     return notifications
+
+
+# --- For the trade-off lab ------------------------------------------------------------------------------------
+
+
+def notifications_to_accept(*, order_ids: Iterable[UUID], vendor_ids: Iterable[int]) -> list[int]:
+    """Ids of the notifications of these orders and vendors still waiting to be accepted, oldest first."""
+    waiting = VendorNotification.objects.filter(
+        order_id__in=list(order_ids), vendor_id__in=list(vendor_ids), status=Status.NOTIFIED
+    )
+    return list(waiting.order_by("created_at", "pk").values_list("pk", flat=True))
+
+
+def notification_rows(*, order_ids: Iterable[UUID]) -> int:
+    """How many notifications these orders have: the rows Vendors wrote for them."""
+    return VendorNotification.objects.filter(order_id__in=list(order_ids)).count()

@@ -2,8 +2,10 @@
 
 ``products``: vendors and their products, published as events so Orders can keep its own read model.
 ``notifications``: paid orders told to a vendor, exactly once, with the stock they reserve.
+``lab``: the trade-off lab's own vendors and products, kept stocked.
 """
 
+from vendors.services.lab import LabVendor, lab_vendors_ensure
 from vendors.services.notifications import (
     NotificationStateError,
     notification_accept,
@@ -21,7 +23,9 @@ from vendors.services.products import (
 )
 
 __all__ = [
+    "LabVendor",
     "NotificationStateError",
+    "lab_vendors_ensure",
     "notification_accept",
     "notification_prepare",
     "notifications_cancel",
