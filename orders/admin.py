@@ -50,15 +50,32 @@ class StyleFilter(admin.SimpleListFilter):
         return queryset.filter(style=self.value()) if self.value() else queryset
 
 
+class PlacedByFilter(admin.SimpleListFilter):
+    """The shop's own orders, or the trade-off lab's (tagged with the run that placed them)."""
+
+    title = "placed by"
+    parameter_name = "placed_by"
+
+    def lookups(self, request, model_admin):
+        return [("shop", "the shop"), ("lab", "the trade-off lab")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "shop":
+            return queryset.filter(experiment="")
+        if self.value() == "lab":
+            return queryset.exclude(experiment="")
+        return queryset
+
+
 def short_id(pk) -> str:
     return str(pk)[:8]
 
 
 @admin.register(Order)
 class OrderAdmin(LargeReadOnlyAdmin):
-    list_display = ("short", "customer_name", "status", "style", "total", "created_at")
+    list_display = ("short", "customer_name", "status", "style", "total", "created_at", "experiment")
     list_display_links = ("short",)
-    list_filter = ("status", StyleFilter)
+    list_filter = ("status", StyleFilter, PlacedByFilter)
     search_fields = ("=id", "customer_name", "=customer_email")  # for the search box; see search_q
     search_help_text = "Order id (or its first 6+ characters), customer name or e-mail."
     ordering = ("-created_at",)
@@ -68,6 +85,7 @@ class OrderAdmin(LargeReadOnlyAdmin):
         ("customer_name", "customer_email"),
         ("total", "paid_at"),
         "cancel_reason",
+        "experiment",
         ("created_at", "updated_at"),
         "journal",
     )
@@ -132,7 +150,8 @@ class PaymentAdmin(OrderPartAdmin):
 class CatalogProductAdmin(ReadOnlyAdmin):
     """Orders' copy of the vendors' products: written only by their events."""
 
-    list_display = ("name", "vendor_name", "price", "stock", "revision", "updated_at", "product_id")
+    list_display = ("name", "vendor_name", "price", "stock", "revision", "lab", "updated_at", "product_id")
+    list_filter = ("lab",)
     search_fields = ("name", "vendor_name")
     ordering = ("vendor_name", "name")
 

@@ -2,6 +2,7 @@ import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 
 class CatalogProduct(models.Model):
@@ -14,6 +15,7 @@ class CatalogProduct(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=2)
     stock = models.PositiveIntegerField()
     revision = models.PositiveIntegerField()
+    lab = models.BooleanField(default=False, help_text="A product of the trade-off lab's vendors: not on sale here.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -65,12 +67,20 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    experiment = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The trade-off lab's run that placed it; empty for the shop's own orders.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["-created_at"], name="order_created"),
             models.Index(fields=["status"], name="order_status"),
+            # Few orders are the lab's: the index holds only those, for reading one run's orders.
+            models.Index(fields=["experiment", "created_at"], name="order_experiment", condition=~Q(experiment="")),
         ]
 
     def __str__(self):

@@ -1,4 +1,7 @@
-"""Orders' reads, for the web pages, the dashboard (and anyone else who only looks)."""
+"""Orders' reads, for the web pages, the dashboard (and anyone else who only looks).
+
+The shop's pages and figures never count the trade-off lab's products or orders (``lab``, ``experiment``).
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -53,9 +56,10 @@ WAITING_FOR_VENDORS = {Order.Status.PAID, Order.Status.VENDOR_NOTIFIED, Order.St
 
 
 def catalog_by_vendor() -> list[VendorProducts]:
-    """The catalog, grouped by vendor (vendors and products by name), out-of-stock products included."""
+    """The storefront's catalog, grouped by vendor (vendors and products by name), out-of-stock products included;
+    the trade-off lab's products are not for sale."""
     groups: dict[int, VendorProducts] = {}
-    for product in CatalogProduct.objects.order_by("vendor_name", "vendor_id", "name"):
+    for product in CatalogProduct.objects.filter(lab=False).order_by("vendor_name", "vendor_id", "name"):
         group = groups.setdefault(product.vendor_id, VendorProducts(product.vendor_id, product.vendor_name, []))
         group.products.append(product)
     return list(groups.values())
@@ -139,13 +143,13 @@ def vendors_breaker(order: Order, *, now: datetime | None = None) -> VendorsBrea
 
 
 def recent_paid_orders(*, style: str, limit: int) -> list[Order]:
-    """The newest ``limit`` orders paid in ``style``, newest payment first.
+    """The newest ``limit`` of the shop's orders paid in ``style``, newest payment first.
 
     Newest by placing, through the order_created index (orders have no index on
     payment time): an order is paid minutes after it is placed, if at all.
     """
     orders = list(
-        Order.objects.filter(style=style, paid_at__isnull=False)
+        Order.objects.filter(style=style, paid_at__isnull=False, experiment="")
         .order_by("-created_at")
         .only("id", "status", "style", "paid_at")[:limit]
     )
@@ -153,9 +157,9 @@ def recent_paid_orders(*, style: str, limit: int) -> list[Order]:
 
 
 def orders_waiting_since(*, style: str, paid_before: datetime) -> QuerySet[Order]:
-    """Orders of ``style`` paid before ``paid_before`` and still only paid (no vendor notified them all), oldest
-    payment first; counted through the status index."""
-    waiting = Order.objects.filter(status=Order.Status.PAID, style=style, paid_at__lt=paid_before)
+    """The shop's orders of ``style`` paid before ``paid_before`` and still only paid (no vendor notified them all),
+    oldest payment first; counted through the status index."""
+    waiting = Order.objects.filter(status=Order.Status.PAID, style=style, paid_at__lt=paid_before, experiment="")
     return waiting.order_by("paid_at").only("id", "paid_at", "status")
 
 

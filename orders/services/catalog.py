@@ -18,6 +18,7 @@ def catalog_product_listed(event: ProductListed) -> CatalogProduct:
         "price": event.price,
         "stock": event.stock,
         "revision": event.revision,
+        "lab": event.lab,
     }
     product, created = CatalogProduct.objects.select_for_update().get_or_create(
         product_id=event.product_id, defaults=fields

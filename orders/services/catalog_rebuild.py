@@ -78,5 +78,5 @@ def _apply(message_id, event) -> None:
 
 
 def _snapshot() -> dict[int, tuple]:
-    fields = ("vendor_id", "vendor_name", "name", "price", "stock", "revision")
+    fields = ("vendor_id", "vendor_name", "name", "price", "stock", "revision", "lab")
     return {row[0]: row[1:] for row in CatalogProduct.objects.values_list("product_id", *fields)}

@@ -23,12 +23,16 @@ __all__ = ["NOTIFY_VENDOR_REPLY", "OrderStateError", "order_pay"]
 
 
 @messaging.atomic_retried
-def order_pay(*, order_id: UUID, card_number: str, style: str | None = None) -> Payment:
+def order_pay(
+    *, order_id: UUID, card_number: str, style: str | None = None, vendor_timeout_seconds: int | None = None
+) -> Payment:
     """Charge the order's total; returns the Payment, whatever its status.
 
     ``style`` tells Vendors of this order in that style instead of the store's (``simulate_orders --style``),
-    leaving the store's setting, which every other customer's order follows, alone.
+    and ``vendor_timeout_seconds`` gives its vendors that long to accept instead of the store's (the trade-off
+    lab), each leaving the store's setting, which every other customer's order follows, alone.
     """
+    _check_timeout(vendor_timeout_seconds)
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == Order.Status.CANCELLED:
         raise OrderStateError("This order was cancelled: it cannot be paid.")
@@ -46,11 +50,16 @@ def order_pay(*, order_id: UUID, card_number: str, style: str | None = None) -> 
         message=charge.message,
     )
     if payment.status == Payment.Status.SUCCEEDED:
-        _order_paid(order, style=style)
+        _order_paid(order, style=style, vendor_timeout_seconds=vendor_timeout_seconds)
     return payment
 
 
-def _order_paid(order: Order, *, style: str | None) -> None:
+def _check_timeout(seconds: int | None) -> None:
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1):
+        raise ValueError(f"vendor_timeout_seconds must be a whole number of seconds, 1 or more (not {seconds!r})")
+
+
+def _order_paid(order: Order, *, style: str | None, vendor_timeout_seconds: int | None) -> None:
     settings = store_settings()
     style = style or settings.style
     transition(order, Order.Status.PAID, cause="order_pay", paid_at=timezone.now(), style=style)
@@ -80,7 +89,8 @@ def _order_paid(order: Order, *, style: str | None) -> None:
                     reply_to=NOTIFY_VENDOR_REPLY,
                 )
                 vendor.save(update_fields=["command_id", "updated_at"])
-        messaging.send(CheckVendorResponses(order_id=order.pk), delay=settings.vendor_timeout_seconds)
+        timeout = vendor_timeout_seconds or settings.vendor_timeout_seconds
+        messaging.send(CheckVendorResponses(order_id=order.pk), delay=timeout)
 
 
 def _order_vendors(order: Order, lines: list[OrderLine]) -> list[OrderVendor]:

@@ -2,6 +2,10 @@
 
 Every problem is collected and reported at once, in words a customer understands,
 and nothing is written unless the whole order is valid.
+
+The trade-off lab places orders here too, tagged with its run (``experiment``):
+such an order holds only the lab's products, and the shop's orders never do,
+so the lab's traffic stays out of the shop's stock and figures.
 """
 
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from orders.models import CatalogProduct, Order, OrderLine
 MAX_QUANTITY = 99
 NAME_MAX = Order._meta.get_field("customer_name").max_length
 EMAIL_MAX = Order._meta.get_field("customer_email").max_length
+EXPERIMENT_MAX = Order._meta.get_field("experiment").max_length
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,19 @@ def order_place(
     customer_email: str,
     lines: list[LineRequest],
     expected_prices: dict[int, Decimal] | None = None,
+    experiment: str = "",
 ) -> Order:
-    """Place an order at the catalog's current prices; ``expected_prices`` are those the customer saw."""
+    """Place an order at the catalog's current prices; ``expected_prices`` are those the customer saw.
+
+    ``experiment``: the trade-off lab's run placing it, which may order only the lab's products.
+    """
+    if len(experiment) > EXPERIMENT_MAX:
+        raise ValueError(f"an experiment's tag has at most {EXPERIMENT_MAX} characters (not {len(experiment)})")
     customer_name, customer_email = str(customer_name).strip(), str(customer_email).strip()
     errors = _customer_errors(customer_name, customer_email)
-    products = CatalogProduct.objects.in_bulk([line.product_id for line in lines if _is_int(line.product_id)])
+    # The other side's products are not for sale to this order: they are answered as unknown.
+    on_sale = CatalogProduct.objects.filter(lab=bool(experiment))
+    products = on_sale.in_bulk([line.product_id for line in lines if _is_int(line.product_id)])
     quantity_errors = {}
     errors += _line_errors(lines, products, expected_prices or {}, quantity_errors)
     if errors:
@@ -57,6 +70,7 @@ def order_place(
         customer_name=customer_name,
         customer_email=customer_email,
         total=sum((products[line.product_id].price * line.quantity for line in lines), Decimal("0.00")),
+        experiment=experiment,
     )
     OrderLine.objects.bulk_create([_line_snapshot(order, products[line.product_id], line) for line in lines])
     return order

@@ -153,3 +153,18 @@ def test_a_bad_timeout_is_refused_and_changes_nothing(admin_client, timeout):
     assert response.context["adminform"].form.errors["vendor_timeout_seconds"]
     settings.refresh_from_db()
     assert (settings.style, settings.vendor_timeout_seconds) == ("event", 300)
+
+
+def test_orders_are_filtered_by_who_placed_them_and_the_labs_show_their_run(admin_client, orders):
+    lab = OrderFactory(customer_name="Lab customer", experiment="run-2026-12-01-a")
+
+    assert listed(admin_client.get(url(Order), {"placed_by": "lab"})) == [lab]
+    assert set(listed(admin_client.get(url(Order), {"placed_by": "shop"}))) == {orders["paid"], orders["placed"]}
+    assert "run-2026-12-01-a" in admin_client.get(url(Order)).content.decode()
+    assert "run-2026-12-01-a" in admin_client.get(url(Order, "change", lab.pk)).content.decode()
+
+
+def test_the_catalog_is_filtered_to_the_labs_products(admin_client, orders):
+    lab = CatalogProductFactory(name="Lab product A1", lab=True)
+
+    assert listed(admin_client.get(url(CatalogProduct), {"lab__exact": "1"})) == [lab]

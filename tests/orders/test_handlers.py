@@ -219,3 +219,14 @@ class TestDrivenByVendorEvents:
         delivery = Delivery.objects.get(handler="orders.vendor_accepted")
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 1)
         assert "VendorAccepted for an unknown order or vendor" in delivery.last_error
+
+
+def test_the_trade_off_labs_products_reach_the_catalog_marked_as_the_labs(shop, run_deliveries):
+    # given the lab's vendors and products, listed by Vendors
+    lab = vendor_services.lab_vendors_ensure(stock=50)
+    # when the workers carry their ProductListed to Orders
+    run_deliveries()
+    # then the catalog holds them as the lab's, and the shop's products as the shop's
+    lab_ids = {pid for vendor in lab for pid in vendor.product_ids}
+    flags = dict(CatalogProduct.objects.values_list("product_id", "lab"))
+    assert flags == {shop["apples"].pk: False, shop["kettle"].pk: False, **dict.fromkeys(lab_ids, True)}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from messaging.models import Message
 from orders import payment_gateway
-from orders.models import Order, OrderVendor, Payment
+from orders.models import Order, OrderVendor, Payment, StoreSettings
 from orders.services.payment import NOTIFY_VENDOR_REPLY, OrderStateError, order_pay
 from orders.services.placing import LineRequest, order_place
 from tests.orders.factories import CatalogProductFactory, OrderFactory, StoreSettingsFactory
@@ -184,4 +184,27 @@ def test_two_payments_racing_charge_once(order):
 def test_a_number_that_is_no_card_number_is_declined_and_only_digits_are_kept(order):
     payment = order_pay(order_id=order.pk, card_number="<script>12")
     assert (payment.status, payment.message, payment.card_last4) == ("declined", "declined: unknown test card", "12")
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PLACED
+
+
+def test_an_order_given_its_own_vendor_timeout_is_checked_then_and_the_stores_setting_stays(order):
+    # given vendors have 300 seconds to accept in this store
+    StoreSettingsFactory(vendor_timeout_seconds=300)
+    # when an order is paid giving its vendors 7 seconds
+    before = timezone.now()
+    order_pay(order_id=order.pk, card_number=GOOD, vendor_timeout_seconds=7)
+    # then its CheckVendorResponses is due in 7 seconds
+    (check,) = messages("orders.CheckVendorResponses")
+    assert check.payload == {"order_id": str(order.pk)}
+    assert before + timedelta(seconds=7) <= check.not_before <= timezone.now() + timedelta(seconds=7)
+    # and the store still gives every other order 300 seconds
+    assert StoreSettings.objects.get().vendor_timeout_seconds == 300
+
+
+@pytest.mark.parametrize("seconds", [0, -1, True, 2.5, "7"])
+def test_a_vendor_timeout_under_a_second_or_not_whole_is_refused_before_any_charge(order, seconds):
+    with pytest.raises(ValueError, match="vendor_timeout_seconds"):
+        order_pay(order_id=order.pk, card_number=GOOD, vendor_timeout_seconds=seconds)
+
+    assert not Payment.objects.exists()
     assert Order.objects.get(pk=order.pk).status == Order.Status.PLACED

@@ -168,3 +168,50 @@ def test_one_bad_line_rejects_the_whole_order(product):
         place([LineRequest(product.product_id, 1), LineRequest(424_242, 1)])
     # then not even the good line is written
     assert not Order.objects.exists()
+
+
+# The trade-off lab's orders
+
+
+@pytest.fixture
+def lab_product():
+    return CatalogProductFactory(name="Lab product A1", vendor_id=7, vendor_name="Lab vendor A", lab=True)
+
+
+def test_a_shop_order_of_a_lab_product_is_refused_as_not_in_the_catalog_and_nothing_is_written(product, lab_product):
+    # given a shop's product and a lab's product in the catalog
+    # when a customer orders both
+    with pytest.raises(OrderRejected) as rejected:
+        place([LineRequest(product.product_id, 1), LineRequest(lab_product.product_id, 1)])
+    # then the lab's product is unknown to the shop, and nothing is written
+    assert rejected.value.errors == [f"Product {lab_product.product_id} is not in the catalog (any more)."]
+    assert not Order.objects.exists()
+    assert not OrderLine.objects.exists()
+
+
+def test_an_order_of_the_lab_keeps_its_experiments_tag(lab_product):
+    order = place([LineRequest(lab_product.product_id, 2)], experiment="run-2026-12-01-a")
+
+    order.refresh_from_db()
+    assert order.experiment == "run-2026-12-01-a"
+    assert (order.total, order.lines.get().name) == (Decimal("5.00"), "Lab product A1")
+
+
+def test_a_shop_order_has_no_experiment(product):
+    assert place([LineRequest(product.product_id, 1)]).experiment == ""
+
+
+def test_an_order_of_the_lab_may_not_hold_the_shops_products(product, lab_product):
+    with pytest.raises(OrderRejected) as rejected:
+        place([LineRequest(lab_product.product_id, 1), LineRequest(product.product_id, 1)], experiment="run-1")
+
+    assert rejected.value.errors == [f"Product {product.product_id} is not in the catalog (any more)."]
+    assert not Order.objects.exists()
+
+
+def test_an_experiments_tag_longer_than_64_characters_is_refused(lab_product):
+    with pytest.raises(ValueError, match="at most 64 characters"):
+        place([LineRequest(lab_product.product_id, 1)], experiment="x" * 65)
+
+    assert not Order.objects.exists()
+    assert place([LineRequest(lab_product.product_id, 1)], experiment="x" * 64).experiment == "x" * 64

@@ -12,7 +12,13 @@ from messaging.runtime import signing
 from orders.models import CatalogProduct
 from tests.messaging.replay_helpers import run_command
 from vendors.models import Vendor
-from vendors.services import product_change_price, product_change_stock, product_list, vendor_create
+from vendors.services import (
+    lab_vendors_ensure,
+    product_change_price,
+    product_change_stock,
+    product_list,
+    vendor_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +152,16 @@ def test_a_purge_keeps_the_events_the_rebuild_needs(vendors_products):
     CatalogProduct.objects.all().delete()
     run_command("rebuild_catalog")
     assert catalog() == kept
+
+
+def test_a_rebuilt_catalog_keeps_the_labs_products_apart(vendors_products, run_deliveries):
+    apples, bread = vendors_products
+    lab = lab_vendors_ensure(stock=100)
+    run_deliveries()
+    CatalogProduct.objects.update(lab=False)  # corrupted
+
+    run_command("rebuild_catalog")
+
+    lab_ids = {pid for vendor in lab for pid in vendor.product_ids}
+    flags = dict(CatalogProduct.objects.values_list("product_id", "lab"))
+    assert flags == {apples.pk: False, bread.pk: False, **dict.fromkeys(lab_ids, True)}

@@ -223,3 +223,35 @@ def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(catalog):
     simulate("--count", "3", stderr=piped)
 
     assert piped.getvalue() == ""
+
+
+def test_simulated_customers_never_order_the_trade_off_labs_products(catalog):
+    lab_ids = {CatalogProductFactory(lab=True).product_id for _ in range(3)}
+
+    simulate("--count", "10", "--seed", "3")
+
+    ordered = set(Order.objects.values_list("lines__product_id", flat=True))
+    assert ordered and not ordered & lab_ids
+    assert not Order.objects.exclude(experiment="").exists()
+
+
+def test_a_catalog_of_only_the_labs_products_is_empty_for_simulated_customers():
+    CatalogProductFactory(name="Lab product A1", lab=True, stock=100)
+    CatalogProductFactory(name="Lab product A2", lab=True, stock=0)
+
+    with pytest.raises(CommandError) as refused:
+        simulate("--count", "1")
+
+    assert "The catalog is empty (no product in stock)" in str(refused.value)
+    assert not Order.objects.exists()
+
+
+def test_a_run_whose_shop_products_sold_out_is_not_placed_from_the_labs(catalog):
+    CatalogProduct.objects.update(stock=0)
+    CatalogProductFactory(lab=True, stock=100)
+    tally = Counter()
+
+    simulate_one(0, rng=random.Random(1), pay=False, card=SUCCEEDING_CARD, style=None, tally=tally)
+
+    assert tally_reasons(tally) == Counter({"not placed: no product left in stock": 1})
+    assert not Order.objects.exists()

@@ -12,7 +12,7 @@ from orders.models import CatalogProduct, Order, OrderLine
 pytestmark = pytest.mark.django_db
 
 
-def listed(product_id, name, vendor_id, vendor_name, price, stock=10):
+def listed(product_id, name, vendor_id, vendor_name, price, stock=10, lab=False):
     return CatalogProduct.objects.create(
         product_id=product_id,
         vendor_id=vendor_id,
@@ -21,6 +21,7 @@ def listed(product_id, name, vendor_id, vendor_name, price, stock=10):
         price=Decimal(price),
         stock=stock,
         revision=1,
+        lab=lab,
     )
 
 
@@ -197,3 +198,24 @@ class TestPlacingAnOrder:
 
     def test_a_get_goes_back_to_the_storefront(self, client):
         assert client.get("/orders/")["Location"] == "/"
+
+
+@pytest.fixture
+def lab_product():
+    """A product of the trade-off lab's vendor, in the catalog beside the shop's."""
+    return listed(4, "Lab product A1", 30, "Lab vendor A", "2.00", stock=9, lab=True)
+
+
+def test_the_storefront_never_offers_the_trade_off_labs_products(client, catalog, lab_product):
+    page = client.get("/").content.decode()
+
+    assert "Lab vendor A" not in page and "Lab product A1" not in page
+    assert 'name="quantity_4"' not in page
+    assert "Desk lamp" in page
+
+
+def test_a_lab_product_posted_to_the_storefront_places_nothing(client, catalog, lab_product):
+    response = client.post("/orders/", order_post(quantity_1="", quantity_4="1", price_4="2.00"))
+
+    assert response.status_code == 400
+    assert order_rows() == (0, 0)

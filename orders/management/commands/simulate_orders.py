@@ -11,6 +11,7 @@ from collections import Counter
 from time import monotonic, sleep
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import QuerySet
 
 from messaging.management.progress import ProgressBar
 from orders.models import CatalogProduct, Order, Payment
@@ -42,7 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, count, rate, pay, style, card, seed, **options):
         check_arguments(count=count, rate=rate, pay=pay, card=card)
-        if not CatalogProduct.objects.filter(stock__gt=0).exists():
+        if not on_sale().filter(stock__gt=0).exists():
             raise CommandError(nothing_in_stock())
         if style:
             self.stdout.write(
@@ -75,8 +76,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {times} x {reason}")
 
 
+def on_sale() -> QuerySet[CatalogProduct]:
+    """The storefront's products: the trade-off lab's are not for customers, simulated or not."""
+    return CatalogProduct.objects.filter(lab=False)
+
+
 def nothing_in_stock() -> str:
-    sold_out = [f"{p.name} ({p.vendor_name})" for p in CatalogProduct.objects.filter(stock=0).order_by("name")]
+    sold_out = [f"{p.name} ({p.vendor_name})" for p in on_sale().filter(stock=0).order_by("name")]
     if not sold_out:
         return (
             "The catalog is empty (no product in stock): run seed_demo and start the workers first "
@@ -132,9 +138,7 @@ def tally_payment(order: Order, *, card: str, style: str | None, tally: Counter)
 
 def random_lines(rng: random.Random) -> list[LineRequest]:
     """One to three products in stock, one to three of each (never more than the catalog has)."""
-    in_stock = list(
-        CatalogProduct.objects.filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock")
-    )
+    in_stock = list(on_sale().filter(stock__gt=0).order_by("product_id").values_list("product_id", "stock"))
     chosen = rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3)))
     return [LineRequest(product_id=pid, quantity=rng.randint(1, min(3, stock))) for pid, stock in chosen]
 
