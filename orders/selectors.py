@@ -1,19 +1,21 @@
-"""Orders' reads, for the web pages, the dashboard (and anyone else who only looks).
+"""Orders' reads, for the web pages, the dashboard and the trade-off lab (and anyone else who only looks).
 
-The shop's pages and figures never count the trade-off lab's products or orders (``lab``, ``experiment``).
+The shop's pages and figures never count the lab's products or orders (``lab``, ``experiment``): its
+traffic is its own, read at the end of this module.
 """
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from messaging import selectors as messaging_selectors
-from orders.models import CatalogProduct, Order, OrderVendor
+from orders.models import CatalogProduct, Order, OrderLine, OrderVendor, Payment
 
 
 class VendorProducts(NamedTuple):
@@ -175,3 +177,74 @@ def vendor_commands(*, order_ids: list[str]) -> list[tuple[uuid.UUID | None, boo
     """(NotifyVendor command id, whether it failed for good) of every vendor's part in the orders."""
     rows = OrderVendor.objects.filter(order_id__in=order_ids).values_list("command_id", "status")
     return [(command, status == OrderVendor.Status.FAILED) for command, status in rows]
+
+
+# --- For the trade-off lab -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentOrder:
+    order_id: uuid.UUID
+    style: str
+    status: str
+    paid_at: datetime | None
+    cancel_reason: str
+    vendor_ids: tuple[int, ...]
+    command_ids: tuple[uuid.UUID, ...]  # the NotifyVendor commands sent for it (command style)
+    vendors_failed: int  # vendors whose NotifyVendor failed for good
+
+
+def experiment_orders(*, experiment: str) -> list[ExperimentOrder]:
+    """The run's orders, first placed first, in three queries however many there are."""
+    orders = _of_experiment(experiment).order_by("created_at", "id")
+    rows = orders.values_list("id", "style", "status", "paid_at", "cancel_reason")
+    vendor_ids = defaultdict(set)
+    for order_id, vendor_id in OrderLine.objects.filter(order__in=orders).values_list("order_id", "vendor_id"):
+        vendor_ids[order_id].add(vendor_id)
+    commands, failed = defaultdict(list), defaultdict(int)
+    parts = OrderVendor.objects.filter(order__in=orders).order_by("vendor_id")
+    for order_id, command_id, status in parts.values_list("order_id", "command_id", "status"):
+        if command_id is not None:
+            commands[order_id].append(command_id)
+        if status == OrderVendor.Status.FAILED:
+            failed[order_id] += 1
+    return [
+        ExperimentOrder(
+            order_id=order_id,
+            style=style,
+            status=status,
+            paid_at=paid_at,
+            cancel_reason=cancel_reason,
+            vendor_ids=tuple(sorted(vendor_ids[order_id])),
+            command_ids=tuple(commands[order_id]),
+            vendors_failed=failed[order_id],
+        )
+        for order_id, style, status, paid_at, cancel_reason in rows
+    ]
+
+
+def experiment_status_counts(*, experiment: str) -> dict[str, int]:
+    """How many of the run's orders are in each status (those with none left out): one query, cheap to poll."""
+    counts = _of_experiment(experiment).order_by().values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in counts}
+
+
+def experiment_rows(*, experiment: str) -> int:
+    """The rows the run's orders hold in Orders' tables: the orders, their lines, vendors' parts and payments."""
+    orders = _of_experiment(experiment)
+    parts = (OrderLine, OrderVendor, Payment)
+    return orders.count() + sum(model.objects.filter(order__in=orders).count() for model in parts)
+
+
+def lab_catalog() -> list[tuple[int, int, int]]:
+    """(product id, vendor id, stock) of the lab's products that reached Orders' catalog, by product id."""
+    return list(
+        CatalogProduct.objects.filter(lab=True).order_by("product_id").values_list("product_id", "vendor_id", "stock")
+    )
+
+
+def _of_experiment(experiment: str) -> QuerySet[Order]:
+    """The run's orders. The query repeats the partial index's condition, so SQLite too reads them through it."""
+    if not experiment:
+        raise ValueError("name the experiment: the shop's own orders have none")
+    return Order.objects.filter(experiment=experiment).exclude(experiment="")
