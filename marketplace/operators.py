@@ -33,9 +33,10 @@ PAUSE = Control("messaging.change_handlerstate", "pause or resume a handler")
 STYLE = Control("orders.change_storesettings", "switch the style")
 RETRY = Control("messaging.retry_delivery", "retry dead letters")
 REPLAY = Control("messaging.replay_delivery", "replay a delivery")
+LAB = Control("lab.add_experiment", "run an experiment in the trade-off lab")
 
 # By name, for the templates (``needs.retry.permission in perms``).
-CONTROLS = {"fault_lab": FAULT_LAB, "pause": PAUSE, "style": STYLE, "retry": RETRY, "replay": REPLAY}
+CONTROLS = {"fault_lab": FAULT_LAB, "pause": PAUSE, "style": STYLE, "retry": RETRY, "replay": REPLAY, "lab": LAB}
 
 # The admin is the operators' other door to the same controls. Pausing and the fault lab come with their change
 # permissions (which let the admin show those lists), but retrying from the admin starts from the list of dead

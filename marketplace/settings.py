@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "orders",
     "vendors",
     "marketplace",
+    "marketplace.lab",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ from messaging.selectors.conversations import (
     MessageNode,
     conversation,
     conversation_timeline,
+    conversations_deliveries,
     conversations_steps,
 )
 from messaging.selectors.health import Health, readiness
@@ -110,6 +111,7 @@ __all__ = [
     "contexts",
     "conversation",
     "conversation_timeline",
+    "conversations_deliveries",
     "conversations_steps",
     "dead_letters",
     "delivery",

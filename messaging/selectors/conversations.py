@@ -151,3 +151,13 @@ def conversations_steps(*, correlation_ids: Iterable[str]) -> list[tuple[str, st
     """
     entries = JournalEntry.objects.filter(correlation_id__in=list(correlation_ids))
     return list(entries.values_list("correlation_id", "step", "type", "handler", "at").order_by())
+
+
+def conversations_deliveries(*, correlation_ids: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    """(correlation id, message type, context, status) of every delivery of these conversations, in no order.
+
+    What is still in flight (pending, running, failed and waiting to retry) or dead-lettered, and how many
+    rows the conversations hold; through the message's correlation index.
+    """
+    deliveries = Delivery.objects.filter(message__correlation_id__in=list(correlation_ids))
+    return list(deliveries.values_list("message__correlation_id", "message__type", "context", "status").order_by())
