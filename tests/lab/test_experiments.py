@@ -3,6 +3,7 @@ of the lab's vendors in both styles, the cluster's workers deliver their message
 lab's vendor staff accept, and the record holds what was measured."""
 
 import json
+import signal
 from io import StringIO
 
 import pytest
@@ -14,6 +15,7 @@ from marketplace.lab.scenarios import SILENT_VENDOR
 from messaging import controls
 from orders import selectors as orders_selectors
 from orders.models import Order
+from tests.processes import ManagedProcess, wait_until
 from vendors.services import lab_vendors_ensure
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,3 +122,20 @@ def test_the_lab_s_products_stay_out_of_the_shop(qcluster):
     shop = {p.product_id for group in orders_selectors.catalog_by_vendor() for p in group.products}
     lab = {pid for vendor in lab_vendors_ensure() for pid in vendor.product_ids}
     assert lab and not shop & lab
+
+
+def test_a_stopped_experiment_clears_its_fault_and_is_recorded_as_interrupted(qcluster, tmp_path):
+    run = ManagedProcess(
+        "run_experiment", "--scenario", "slow", "--latency-ms", "500", "--orders", "40", "--rate", "2",
+        log=tmp_path / "run_experiment.log",
+    )  # fmt: skip
+    try:
+        wait_until(lambda: controls.fault_settings()["vendors"].latency_ms == 500, timeout=60, message="the fault")
+        run.process.send_signal(signal.SIGTERM)
+        assert run.process.wait(30) == 130, run.output()
+    finally:
+        run.stop()
+    assert "interrupted; the fault lab is restored" in run.output()
+    assert not controls.fault_settings()["vendors"].is_active
+    experiment = Experiment.objects.get()
+    assert experiment.status == Experiment.Status.INTERRUPTED and experiment.active is None
