@@ -50,6 +50,21 @@ def test_the_receipt_links_the_order_page_at_the_sites_address(
     assert f"https://shop.example.com/orders/{order.pk}/" in receipt.body.splitlines()
 
 
+def test_an_order_of_the_trade_off_lab_gets_no_receipt(vendors_paused, run_deliveries, mailoutbox):
+    lab_apples = CatalogProductFactory(name="Lab apples", lab=True)
+    order = order_place(
+        customer_name="Lab customer 1",
+        customer_email="lab-customer-1@example.com",
+        lines=[LineRequest(lab_apples.product_id, 1)],
+        experiment="lab-1:baseline:event",
+    )
+    order_pay(order_id=order.pk, card_number="4242424242424242")
+    run_deliveries()
+
+    assert mailoutbox == []
+    assert Delivery.objects.get(handler="orders.receipt_email").status == DeliveryStatus.SUCCEEDED
+
+
 def test_no_receipt_before_payment(order, run_deliveries, mailoutbox):
     order_pay(order_id=order.pk, card_number="4000000000000002")  # declined
     run_deliveries()
