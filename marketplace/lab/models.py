@@ -20,6 +20,9 @@ class Experiment(models.Model):
     results = models.JSONField(default=dict, blank=True, help_text="Per scenario: the measured rows and findings.")
     error = models.TextField(blank=True)
     pid = models.PositiveIntegerField(null=True, blank=True, help_text="The process running it.")
+    stop_requested_by = models.CharField(
+        max_length=150, blank=True, help_text="Who asked it to stop: the runner stops at its next look."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -22,6 +22,10 @@ DEAD_AFTER = timedelta(seconds=30)
 RECENT = 50
 
 
+class ExperimentStopped(Exception):
+    """Someone asked the running experiment to stop."""
+
+
 class ExperimentBusy(Exception):
     """Another experiment is queued or running."""
 
@@ -84,9 +88,21 @@ def experiment_launch(*, parameters: dict, actor: str) -> Experiment:
 
 
 def experiment_progress(experiment: Experiment, **progress) -> None:
-    """Record where the run is (and that it lives)."""
+    """Record where the run is (and that it lives); ``ExperimentStopped`` once someone asked it to stop."""
     experiment.progress = _beat({**experiment.progress, **progress})
     Experiment.objects.filter(pk=experiment.pk).update(progress=experiment.progress)
+    stop_requested_by = Experiment.objects.filter(pk=experiment.pk).values_list("stop_requested_by", flat=True)
+    if stop_requested_by.first():
+        raise ExperimentStopped(f"Stopped by {stop_requested_by.first()}.")
+
+
+def experiment_stop(experiment: Experiment, *, actor: str) -> bool:
+    """Ask a queued or running experiment to stop (its runner clears its fault and records it interrupted).
+
+    Works from any host: the runner reads the request with its progress, every second. Returns whether it was
+    still active.
+    """
+    return bool(Experiment.objects.filter(pk=experiment.pk, active=True).update(stop_requested_by=actor))
 
 
 def experiment_end(experiment: Experiment, *, status: str, error: str = "") -> None:
@@ -118,6 +134,7 @@ def experiment_json(experiment: Experiment) -> dict:
         "progress": experiment.progress,
         "results": experiment.results,
         "error": experiment.error,
+        "stop_requested_by": experiment.stop_requested_by,
         "created_at": _iso(experiment.created_at),
         "started_at": _iso(experiment.started_at),
         "finished_at": _iso(experiment.finished_at),

@@ -56,6 +56,9 @@ def experiment_run(experiment: Experiment, *, echo: Echo = lambda line: None) ->
     except KeyboardInterrupt:
         records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error="Stopped before the end.")
         raise
+    except records.ExperimentStopped as stopped:
+        records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error=str(stopped))
+        raise
     except LabError as error:
         records.experiment_end(experiment, status=Experiment.Status.FAILED, error=str(error))
         raise

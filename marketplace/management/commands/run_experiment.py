@@ -68,6 +68,9 @@ examples:
         except KeyboardInterrupt:
             message = f"Experiment {run.pk} interrupted; the fault lab is restored."
             raise CommandError(message, returncode=INTERRUPTED) from None
+        except records.ExperimentStopped as stopped:
+            message = f"Experiment {run.pk} interrupted: {stopped} The fault lab is restored."
+            raise CommandError(message, returncode=INTERRUPTED) from None
         except LabError as error:
             raise CommandError(str(error)) from None
         if json:
