@@ -5,11 +5,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from marketplace.lab.models import Experiment
-from messaging.admin.blocks import ReadOnlyAdmin
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(ReadOnlyAdmin):
+class ExperimentAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "actor", "scenario_list", "orders_per_style", "status", "dashboard")
     list_filter = ("status",)
     search_fields = ("actor",)
@@ -36,3 +35,15 @@ class ExperimentAdmin(ReadOnlyAdmin):
     @admin.display(description="results")
     def dashboard(self, experiment: Experiment) -> str:
         return format_html('<a href="{}">on the dashboard</a>', reverse("dashboard:experiment", args=[experiment.pk]))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False  # started by run_experiment or on the dashboard, which check what they are given
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
