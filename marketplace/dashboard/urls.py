@@ -8,6 +8,7 @@ from marketplace.dashboard import (
     views_controls,
     views_dead_letters,
     views_flow,
+    views_lab,
     views_ledger,
     views_numbers,
     views_stream,
@@ -37,5 +38,12 @@ urlpatterns += [
     path("health.json", views_numbers.health_json, name="health_json"),
     path("message-types/", views_numbers.message_types, name="message_types"),
     path("catalogue/", RedirectView.as_view(pattern_name="dashboard:message_types", permanent=True), name="catalogue"),
-    path("tradeoffs/", views_numbers.tradeoffs, name="tradeoffs"),
+]
+
+# The trade-off lab (and, below it on the same page, this shop's own traffic); lab.js polls experiment_json.
+urlpatterns += [
+    path("tradeoffs/", views_lab.tradeoffs, name="tradeoffs"),
+    path("tradeoffs/experiments/", views_lab.experiment_start, name="experiment_start"),
+    path("tradeoffs/experiments/<int:pk>/", views_lab.experiment, name="experiment"),
+    path("tradeoffs/experiments/<int:pk>.json", views_lab.experiment_json, name="experiment_json"),
 ]

@@ -1,4 +1,5 @@
-"""The numbers pages: health (and the JSON its charts poll), the message types, the trade-off panel."""
+"""The numbers pages: health (and the JSON its charts poll), the message types. The Trade-offs page is
+``views_lab``'s."""
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
@@ -9,7 +10,6 @@ from django.views.decorators.http import require_GET
 
 from marketplace.dashboard import message_types as message_types_module
 from marketplace.dashboard import stats
-from marketplace.dashboard import tradeoffs as tradeoffs_module
 from messaging import selectors
 
 POLL_MS = 2000  # how often the health page polls health.json
@@ -63,21 +63,5 @@ def message_types(request):
             "message_types": result,
             "rows": [(t, 100 * t.last_hour / busiest) for t in result.types],
             "sender_sample": message_types_module.SENDER_SAMPLE,
-        },
-    )
-
-
-@staff_member_required
-@require_GET
-def tradeoffs(request):
-    numbers = tradeoffs_module.tradeoffs()
-    return render(
-        request,
-        "dashboard/tradeoffs.html",
-        {
-            "styles": numbers,
-            "chart": tradeoffs_module.chart_data(numbers),
-            "sample": tradeoffs_module.SAMPLE,
-            "stuck_after": int(tradeoffs_module.STUCK_AFTER.total_seconds()),
         },
     )

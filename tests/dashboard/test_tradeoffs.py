@@ -1,4 +1,5 @@
-"""The trade-off panel: payment-to-notification times, failures (and who saw them), stuck orders, per style."""
+"""The trade-off panel of this shop's own traffic (on the Trade-offs page, below the lab): payment-to-notification
+times, failures (and who saw them), stuck orders, per style."""
 
 from datetime import timedelta
 
@@ -183,6 +184,9 @@ def test_the_page_puts_both_styles_side_by_side_with_what_they_mean(staff_client
     assert [s.orders for s in response.context["styles"]] == [1, 1]
     for words in ("Coupling.", "Feedback.", "Fault tolerance.", 'id="tradeoffs-curve"', "Payment → first vendor"):
         assert words in page
+    # below the lab's experiments, and said to be the shop's own orders, not an experiment's
+    shop = page.index('<h2 id="shop-heading">This shop\'s own traffic</h2>')
+    assert page.index('id="lab-heading"') < shop < page.index("Coupling.") and "the lab's orders are left out" in page
     curve = response.context["chart"]
     assert len(curve["x"]) == len(curve["event"]) == len(curve["command"]) == tradeoffs.CURVE_POINTS
 

@@ -9,6 +9,7 @@
  * window.dashboardCharts by its element's id, for the console and the browser tests.
  * The workers panel, the watchdog line, the breakers, the paused handlers and the handling times are
  * redrawn from the same poll.
+ * The trade-off lab's experiment page draws each finished scenario's two percentile curves the same way.
  */
 (function () {
   "use strict";
@@ -332,10 +333,43 @@
     return v == null ? "--" : durationText(v);
   }
 
+  // --- the trade-off lab: an experiment's curves, two a scenario, drawn as the trade-off curve is ------------
+  // #lab-charts holds each finished scenario's charts as the lab wrote them ({first, all}: {x, event, command});
+  // each [data-lab-chart] element names its scenario (index) and its chart.
+  function startLabCharts() {
+    const data = document.getElementById("lab-charts");
+    if (!data) return;
+    const scenarios = JSON.parse(data.textContent);
+    for (const element of document.querySelectorAll("[data-lab-chart]")) {
+      const curve = (scenarios[element.dataset.scenario] || {})[element.dataset.labChart];
+      if (curve) percentileChart(element, curve, element.dataset.yLabel || "time to notify");
+    }
+  }
+
+  function percentileChart(element, curve, yLabel) {
+    return chart(
+      element,
+      [
+        Object.assign(line("event style", colour("--event", "#0b6e8a")), { value: durationValue }),
+        Object.assign(line("command style", colour("--command", "#6b3fb8")), { value: durationValue }),
+      ],
+      [curve.x, curve.event, curve.command],
+      {
+        scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        axes: [
+          { label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") },
+          { label: yLabel, size: fitLabels, values: (u, ticks) => ticks.map(durationText) },
+        ],
+      },
+      { label: "percentile", value: (u, v) => (v == null ? "--" : v + "%") }
+    );
+  }
+
   function start() {
     if (typeof uPlot === "undefined") return; // the vendored script failed to load: the tables still say it all
     startHealth();
     startTradeoffs();
+    startLabCharts();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
