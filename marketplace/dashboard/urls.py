@@ -46,4 +46,5 @@ urlpatterns += [
     path("tradeoffs/experiments/", views_lab.experiment_start, name="experiment_start"),
     path("tradeoffs/experiments/<int:pk>/", views_lab.experiment, name="experiment"),
     path("tradeoffs/experiments/<int:pk>.json", views_lab.experiment_json, name="experiment_json"),
+    path("tradeoffs/experiments/<int:pk>/stop/", views_lab.experiment_stop, name="experiment_stop"),
 ]

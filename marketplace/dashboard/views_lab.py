@@ -3,13 +3,15 @@
 An experiment runs the same seeded workload in both styles under the same scenario, in a process of its own
 (``marketplace.lab.records.experiment_launch``); these views only start it and show what it wrote: the numbers,
 verdicts and findings are the lab's, rendered as they are, never recomputed here. ``lab.js`` polls an experiment's
-JSON while it is queued or running. Starting one is a POST (CSRF-checked) that needs the lab's permission
-(``marketplace.operators.LAB``); the one experiment at a time is the lab's rule (``ExperimentBusy``).
+JSON (the lab's ``experiment_json``) while it is queued or running. Starting one and stopping one are POSTs
+(CSRF-checked) that need the lab's permission (``marketplace.operators.LAB``); the one experiment at a time is the
+lab's rule (``ExperimentBusy``).
 """
 
 from datetime import datetime
 
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -85,6 +87,7 @@ def progress_shown(experiment) -> dict:
         "placed": f"{placed} of {orders}" if placed is not None and orders else "—",
         "settled": str(progress["settled"]) if progress.get("settled") is not None else "—",
         "note": progress.get("note") or "—",
+        "stop": f"asked by {experiment.stop_requested_by}" if experiment.stop_requested_by else "",
         "bar_value": placed or 0,
         "bar_max": orders or 1,
         "beat": datetime.fromisoformat(beat) if beat else None,
@@ -135,6 +138,18 @@ def experiment_start(request):
     return redirect("dashboard:experiment", pk=experiment.pk)
 
 
+@staff_member_required
+@require_POST
+@control_required(operators.LAB)
+def experiment_stop(request, pk: int):
+    found = records.experiment_or_404(pk)
+    if records.experiment_stop(found, actor=web_actor(request)):
+        messages.success(request, f"Experiment {pk} stops at its runner's next look, within a second or two.")
+    else:
+        messages.info(request, f"Experiment {pk} had ended already: nothing to stop.")
+    return redirect("dashboard:experiment", pk=pk)
+
+
 def _settings_shown(parameters: dict) -> list[tuple[str, str]]:
     shown = []
     for name, value in parameters.get("settings", {}).items():
@@ -155,35 +170,15 @@ def experiment(request, pk: int):
         "scenarios": scenarios,
         "charts": [scenario.get("charts", {}) for scenario in scenarios],
         "progress": progress_shown(found),
+        "lab_control": operators.LAB,
         "phases": PHASES,
         "poll_ms": POLL_MS,
     }
     return render(request, "dashboard/lab_experiment.html", context)
 
 
-def experiment_as_json(experiment) -> dict:
-    """What lab.js polls, and a download of everything the experiment wrote."""
-
-    def moment(value):
-        return value.isoformat() if value else None
-
-    return {
-        "id": experiment.pk,
-        "status": experiment.status,
-        "actor": experiment.actor,
-        "parameters": experiment.parameters,
-        "progress": experiment.progress,
-        "results": experiment.results,
-        "error": experiment.error,
-        "created_at": moment(experiment.created_at),
-        "started_at": moment(experiment.started_at),
-        "finished_at": moment(experiment.finished_at),
-        "done": experiment.done,
-    }
-
-
 @staff_member_required
 @require_GET
 @never_cache
 def experiment_json(request, pk: int):
-    return JsonResponse(experiment_as_json(records.experiment_or_404(pk)))
+    return JsonResponse(records.experiment_json(records.experiment_or_404(pk)))

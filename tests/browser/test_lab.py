@@ -120,7 +120,7 @@ def test_an_operator_starts_an_experiment_and_watches_it_finish_without_reloadin
     expect(page.locator("#lab-progress")).to_have_count(0)
 
 
-def test_the_progress_box_follows_the_runner_says_when_the_connection_is_lost_and_gives_way_to_the_results(
+def test_the_progress_box_follows_the_runner_through_a_lost_connection_and_a_stop_keeping_the_results(
     live_stack, page: Page, screenshot
 ):
     # given an experiment a runner is working on (played here, so the test sets its pace)
@@ -173,10 +173,16 @@ def test_the_progress_box_follows_the_runner_says_when_the_connection_is_lost_an
     expect(table.locator("tr[data-key=first_p50] td.better")).to_have_attribute("data-style", "event")
     expect(box.locator('[data-progress="state"]')).to_contain_text("live", timeout=LIVE)
 
-    # and when it ends, the box gives way to the finished experiment
-    experiment.results["scenarios"].append(scenario_results("vendors-down", "Vendors down 20 s"))
-    records.experiment_end(experiment, status=Experiment.Status.FINISHED)
-    expect(page.locator("#experiment-status")).to_have_text("finished", timeout=LIVE)
+    # when the operator stops it, the runner is asked to (the box says by whom) and, stopped, the page says so,
+    # keeping what was measured
+    page.get_by_role("button", name="Stop the experiment").click()
+    expect(page.get_by_role("status").filter(has_text="stops at its runner's next look")).to_be_visible()
+    expect(box.locator('[data-progress="stop"]')).to_have_text("asked by web:lab-admin")
+    experiment.refresh_from_db()
+    assert experiment.stop_requested_by == "web:lab-admin"
+    records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error="Stopped by web:lab-admin.")
+    expect(page.locator("#experiment-status")).to_have_text("interrupted", timeout=LIVE)
     expect(page.locator("#lab-progress")).to_have_count(0)
-    expect(page.locator("section.lab-scenario")).to_have_count(2)
-    screenshot(page, "finished")
+    expect(page.locator("#experiment-error")).to_contain_text("Stopped by web:lab-admin.")
+    expect(page.locator("section.lab-scenario")).to_have_count(1)
+    screenshot(page, "stopped")

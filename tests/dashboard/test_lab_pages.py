@@ -268,7 +268,7 @@ class TestAnExperimentsJson:
         data = response.json()
         assert set(data) == {
             "id", "status", "actor", "parameters", "progress", "results", "error",
-            "created_at", "started_at", "finished_at", "done",
+            "created_at", "started_at", "finished_at", "done", "stop_requested_by",
         }  # fmt: skip
         assert (data["id"], data["status"], data["actor"], data["done"]) == (experiment.pk, "finished", "web:ada", True)
         assert data["parameters"] == PARAMETERS and data["results"] == experiment.results
@@ -326,6 +326,48 @@ class TestStartingOne:
 
     def test_only_by_post(self, operator_client):
         assert operator_client.get(START_URL).status_code == 405
+
+
+class TestStoppingOne:
+    def test_asks_its_runner_to_stop_in_the_operator_s_name(self, operator_client):
+        running = experiment_row(status=Experiment.Status.RUNNING)
+        url = reverse("dashboard:experiment", kwargs={"pk": running.pk})
+        response = operator_client.post(f"{url}stop/", follow=True)
+        assert response.redirect_chain == [(url, 302)]
+        running.refresh_from_db()
+        assert (running.stop_requested_by, running.status) == ("web:operator", Experiment.Status.RUNNING)
+        page = response.content.decode()
+        assert f"Experiment {running.pk} stops at its runner" in page
+        assert '<dd data-progress="stop">asked by web:operator</dd>' in page
+
+    def test_one_that_ended_has_nothing_to_stop(self, operator_client):
+        finished = finished_experiment()
+        response = operator_client.post(f"/dashboard/tradeoffs/experiments/{finished.pk}/stop/", follow=True)
+        assert "had ended already: nothing to stop" in response.content.decode()
+        finished.refresh_from_db()
+        assert finished.stop_requested_by == ""
+
+    def test_needs_the_lab_permission_and_a_csrf_token(self, staff_client):
+        running = experiment_row(status=Experiment.Status.RUNNING)
+        url = f"/dashboard/tradeoffs/experiments/{running.pk}/stop/"
+        assert staff_client.post(url).status_code == 403
+        admin = Client(enforce_csrf_checks=True)
+        admin.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "x"))
+        assert admin.post(url).status_code == 403
+        running.refresh_from_db()
+        assert running.stop_requested_by == ""
+
+    def test_the_button_is_shown_disabled_to_staff_without_the_permission(self, staff_client, operator_client):
+        running = experiment_row(status=Experiment.Status.RUNNING)
+        url = reverse("dashboard:experiment", kwargs={"pk": running.pk})
+        assert 'disabled aria-describedby="needs-lab-stop"' in staff_client.get(url).content.decode()
+        assert 'aria-describedby="needs-lab' not in operator_client.get(url).content.decode()
+        lab = staff_client.get(LAB_URL).content.decode()
+        assert lab.count(operators.LAB.needed) == 1  # said once, by the start form, for both
+        assert lab.count('disabled aria-describedby="needs-lab"') == 2
+
+    def test_an_unknown_one_is_not_found(self, operator_client):
+        assert operator_client.post("/dashboard/tradeoffs/experiments/999999/stop/").status_code == 404
 
 
 @pytest.mark.parametrize(

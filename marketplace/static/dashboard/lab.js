@@ -45,6 +45,8 @@
       write("placed", p.placed != null && p.orders ? p.placed + " of " + p.orders : "—");
       write("settled", p.settled != null ? String(p.settled) : "—");
       write("note", p.note || "—");
+      write("stop", experiment.stop_requested_by ? "asked by " + experiment.stop_requested_by : "");
+      field("stop-line").hidden = !experiment.stop_requested_by;
       const bar = field("bar");
       if (bar) {
         bar.max = p.orders || 1;
