@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from marketplace import operators
 from marketplace.dashboard import tradeoffs as tradeoffs_module
 from marketplace.dashboard.permissions import control_required
+from marketplace.dashboard.views_ledger import actor_of
 from marketplace.lab import records
 from marketplace.lab.forms import SCHEDULES, ExperimentForm
 from marketplace.lab.scenarios import SCENARIOS, SETTINGS
@@ -45,11 +46,6 @@ LABELS = {  # the form's fields as the page names them, with their units
     "latency_ms": "Added latency (ms)",
     "vendor_timeout": "Vendor timeout (s)",
 }
-
-
-def web_actor(request) -> str:
-    """Who started an experiment from the web, as ``Experiment.actor`` says (``cli:`` for the command)."""
-    return f"web:{request.user.get_username()}"
 
 
 def _form(data=None) -> ExperimentForm:
@@ -132,7 +128,7 @@ def experiment_start(request):
     if not form.is_valid():
         return _lab_page(request, form=form, status=BAD_REQUEST)
     try:
-        experiment = records.experiment_launch(parameters=form.parameters(), actor=web_actor(request))
+        experiment = records.experiment_launch(parameters=form.parameters(), actor=actor_of(request))
     except records.ExperimentBusy as busy:
         return _lab_page(request, form=form, busy=busy.running, status=CONFLICT)
     return redirect("dashboard:experiment", pk=experiment.pk)
@@ -143,7 +139,7 @@ def experiment_start(request):
 @control_required(operators.LAB)
 def experiment_stop(request, pk: int):
     found = records.experiment_or_404(pk)
-    if records.experiment_stop(found, actor=web_actor(request)):
+    if records.experiment_stop(found, actor=actor_of(request)):
         messages.success(request, f"Experiment {pk} stops at its runner's next look, within a second or two.")
     else:
         messages.info(request, f"Experiment {pk} had ended already: nothing to stop.")

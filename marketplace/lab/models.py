@@ -14,7 +14,7 @@ class Experiment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     # True while queued or running, NULL after: the unique constraint lets one experiment run at a time.
     active = models.BooleanField(null=True, default=True, editable=False)
-    actor = models.CharField(max_length=150, help_text="Who started it: cli:<login> or web:<username>.")
+    actor = models.CharField(max_length=150, help_text="Who started it: cli:<login> or user:<username>.")
     parameters = models.JSONField(help_text="Scenarios, orders, rate, seed, schedule and each scenario's settings.")
     progress = models.JSONField(default=dict, blank=True, help_text="Where the run is, updated as it goes.")
     results = models.JSONField(default=dict, blank=True, help_text="Per scenario: the measured rows and findings.")

@@ -72,11 +72,11 @@ def test_an_operator_starts_an_experiment_and_watches_it_finish_without_reloadin
     # then they land on the experiment's page, which says what was asked
     expect(page).to_have_url(re.compile(r"/dashboard/tradeoffs/experiments/\d+/$"))
     experiment = Experiment.objects.get()
-    assert experiment.actor == "web:lab-admin"
+    assert experiment.actor == "user:lab-admin"
     assert experiment.parameters["scenarios"] == ["baseline"]
     assert (experiment.parameters["orders"], experiment.parameters["seed"]) == (3, 7)
     facts = page.locator("#experiment-facts")
-    expect(facts).to_contain_text("web:lab-admin")
+    expect(facts).to_contain_text("user:lab-admin")
     expect(facts).to_contain_text("60 s")
 
     # and the progress box follows the runner live (lab.js writes "live: ..." after each poll)
@@ -116,7 +116,7 @@ def test_an_operator_starts_an_experiment_and_watches_it_finish_without_reloadin
     page.get_by_role("link", name="Trade-offs").first.click()
     row = page.locator(f'tr[data-experiment="{experiment.pk}"]')
     expect(row).to_contain_text("finished")
-    expect(row).to_contain_text("web:lab-admin")
+    expect(row).to_contain_text("user:lab-admin")
     expect(page.locator("#lab-progress")).to_have_count(0)
 
 
@@ -177,12 +177,12 @@ def test_the_progress_box_follows_the_runner_through_a_lost_connection_and_a_sto
     # keeping what was measured
     page.get_by_role("button", name="Stop the experiment").click()
     expect(page.get_by_role("status").filter(has_text="stops at its runner's next look")).to_be_visible()
-    expect(box.locator('[data-progress="stop"]')).to_have_text("asked by web:lab-admin")
+    expect(box.locator('[data-progress="stop"]')).to_have_text("asked by user:lab-admin")
     experiment.refresh_from_db()
-    assert experiment.stop_requested_by == "web:lab-admin"
-    records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error="Stopped by web:lab-admin.")
+    assert experiment.stop_requested_by == "user:lab-admin"
+    records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error="Stopped by user:lab-admin.")
     expect(page.locator("#experiment-status")).to_have_text("interrupted", timeout=LIVE)
     expect(page.locator("#lab-progress")).to_have_count(0)
-    expect(page.locator("#experiment-error")).to_contain_text("Stopped by web:lab-admin.")
+    expect(page.locator("#experiment-error")).to_contain_text("Stopped by user:lab-admin.")
     expect(page.locator("section.lab-scenario")).to_have_count(1)
     screenshot(page, "stopped")

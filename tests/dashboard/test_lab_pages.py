@@ -90,7 +90,7 @@ def scenario_results(name: str, title: str) -> dict:
     }
 
 
-def experiment_row(*, status=Experiment.Status.FINISHED, actor="web:ada", scenarios=None, **fields) -> Experiment:
+def experiment_row(*, status=Experiment.Status.FINISHED, actor="user:ada", scenarios=None, **fields) -> Experiment:
     """An experiment as the lab leaves it; one not done holds the ``active`` flag and beats now."""
     now = timezone.now()
     fields.setdefault("progress", {"beat": now.isoformat()})
@@ -219,7 +219,7 @@ class TestAnExperimentsPage:
         experiment = finished_experiment()
         response = staff_client.get(reverse("dashboard:experiment", kwargs={"pk": experiment.pk}))
         page = response.content.decode()
-        for text in ("web:ada", "<code>baseline</code>, <code>vendors-down</code>", "<dd>50</dd>", "<dd>7</dd>"):
+        for text in ("user:ada", "<code>baseline</code>, <code>vendors-down</code>", "<dd>50</dd>", "<dd>7</dd>"):
             assert text in page
         assert "<dt>Down for (s)</dt><dd>20 s</dd>" in page and "<dd>90 s</dd>" in page
         assert "interleaved: an order of each style at the same moment" in page
@@ -270,7 +270,8 @@ class TestAnExperimentsJson:
             "id", "status", "actor", "parameters", "progress", "results", "error",
             "created_at", "started_at", "finished_at", "done", "stop_requested_by",
         }  # fmt: skip
-        assert (data["id"], data["status"], data["actor"], data["done"]) == (experiment.pk, "finished", "web:ada", True)
+        expected = (experiment.pk, "finished", "user:ada", True)
+        assert (data["id"], data["status"], data["actor"], data["done"]) == expected
         assert data["parameters"] == PARAMETERS and data["results"] == experiment.results
         assert data["created_at"] == experiment.created_at.isoformat()
         assert data["finished_at"] == experiment.finished_at.isoformat()
@@ -335,10 +336,10 @@ class TestStoppingOne:
         response = operator_client.post(f"{url}stop/", follow=True)
         assert response.redirect_chain == [(url, 302)]
         running.refresh_from_db()
-        assert (running.stop_requested_by, running.status) == ("web:operator", Experiment.Status.RUNNING)
+        assert (running.stop_requested_by, running.status) == ("user:operator", Experiment.Status.RUNNING)
         page = response.content.decode()
         assert f"Experiment {running.pk} stops at its runner" in page
-        assert '<dd data-progress="stop">asked by web:operator</dd>' in page
+        assert '<dd data-progress="stop">asked by user:operator</dd>' in page
 
     def test_one_that_ended_has_nothing_to_stop(self, operator_client):
         finished = finished_experiment()

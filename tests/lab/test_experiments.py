@@ -148,12 +148,12 @@ def test_an_experiment_asked_to_stop_stops_at_its_next_look_and_clears_its_fault
     )  # fmt: skip
     try:
         wait_until(lambda: controls.fault_settings()["vendors"].failure_rate == 40, timeout=60, message="the fault")
-        assert records.experiment_stop(Experiment.objects.get(), actor="web:admin")
+        assert records.experiment_stop(Experiment.objects.get(), actor="user:admin")
         assert run.process.wait(30) == 130, run.output()
     finally:
         run.stop()
-    assert "interrupted: Stopped by web:admin." in run.output()
+    assert "interrupted: Stopped by user:admin." in run.output()
     assert not controls.fault_settings()["vendors"].is_active
     experiment = Experiment.objects.get()
-    assert experiment.status == Experiment.Status.INTERRUPTED and experiment.error == "Stopped by web:admin."
-    assert not records.experiment_stop(experiment, actor="web:admin")  # over: nothing to stop
+    assert experiment.status == Experiment.Status.INTERRUPTED and experiment.error == "Stopped by user:admin."
+    assert not records.experiment_stop(experiment, actor="user:admin")  # over: nothing to stop
