@@ -118,9 +118,9 @@ def findings(title: str, event: StyleNumbers, command: StyleNumbers, table: list
         )
     else:
         said.append(f"{title}: no attempt failed, so neither style had a failure to tell Orders of.")
-    for key, label in (("first_p50", "the first vendor"), ("all_p95", "every vendor (p95)")):
+    for key, label in (("first_p50", "the first vendor notified, p50"), ("all_p95", "every vendor notified, p95")):
         row = by_key[key]
-        said.append(f"Payment to {label} notified: event {row.shown[0]}, command {row.shown[1]} ({row.verdict()[1]}).")
+        said.append(f"Payment to {label}: event {row.shown[0]}, command {row.shown[1]} ({row.verdict()[1]}).")
     said.append(
         f"Each order cost {_number(event.per_order(event.messages))} messages and "
         f"{_number(event.per_order(event.attempts))} delivery attempts in event style, "

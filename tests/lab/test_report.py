@@ -72,3 +72,4 @@ def test_a_quiet_run_says_nothing_failed_and_nothing_was_lost():
     assert said[0] == "Baseline: no attempt failed, so neither style had a failure to tell Orders of."
     assert "No order was lost in either style." in said
     assert "An operator had nothing to do in either style." in said
+    assert "Payment to every vendor notified, p95: event —, command — (—)." in said
