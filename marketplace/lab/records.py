@@ -69,7 +69,7 @@ def experiment_launch(*, parameters: dict, actor: str) -> Experiment:
     The web process answers at once; the page follows the progress the runner writes.
     """
     experiment = experiment_create(parameters=parameters, actor=actor)
-    log = settings.VAR_DIR / "log" / f"experiment-{experiment.pk}.log"
+    log = settings.VAR_DIR / "log" / f"experiment-{experiment.pk}-{experiment.created_at:%Y%m%dT%H%M%S}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     manage = str(settings.BASE_DIR / "manage.py")
     command = [sys.executable, manage, "run_experiment", "--experiment", str(experiment.pk)]
