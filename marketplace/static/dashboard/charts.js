@@ -310,23 +310,7 @@
     const data = document.getElementById("tradeoffs-curve");
     const element = document.getElementById("chart-tradeoffs");
     if (!data || !element) return;
-    const curve = JSON.parse(data.textContent);
-    chart(
-      element,
-      [
-        Object.assign(line("event style", colour("--event", "#0b6e8a")), { value: durationValue }),
-        Object.assign(line("command style", colour("--command", "#6b3fb8")), { value: durationValue }),
-      ],
-      [curve.x, curve.event, curve.command],
-      {
-        scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max)] } },
-        axes: [
-          { label: "percent of orders notified within", values: (u, ticks) => ticks.map((t) => t + "%") },
-          { label: "time to notify", size: fitLabels, values: (u, ticks) => ticks.map(durationText) },
-        ],
-      },
-      { label: "percentile", value: (u, v) => (v == null ? "--" : v + "%") }
-    );
+    percentileChart(element, JSON.parse(data.textContent), "time to notify");
   }
 
   function durationValue(u, v) {
