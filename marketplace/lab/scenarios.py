@@ -52,7 +52,7 @@ SCENARIOS = {
             "Vendors down",
             Setting("down_seconds", 20, 1, 600, "s", "How long Vendors is unavailable, from mid-run."),
         ),
-        Scenario("flaky", "Vendors flaky,", Setting("failure_rate", 30, 1, 100, "%", "Percent of attempts failing.")),
+        Scenario("flaky", "Vendors flaky,", Setting("failure_rate", 20, 1, 100, "%", "Percent of attempts failing.")),
         Scenario("slow", "Vendors slow,", Setting("latency_ms", 200, 1, 30_000, "ms", "Added to each attempt.")),
         Scenario(
             "vendor-silent",
