@@ -124,36 +124,36 @@ def test_the_lab_s_products_stay_out_of_the_shop(qcluster):
     assert lab and not shop & lab
 
 
-def test_a_stopped_experiment_clears_its_fault_and_is_recorded_as_interrupted(qcluster, tmp_path):
+def stopped_mid_run(tmp_path, scenario: str, option: str, value: int, stop) -> ManagedProcess:
+    """``run_experiment`` in its own process, stopped by ``stop(process)`` once its scenario's fault is set."""
     run = ManagedProcess(
-        "run_experiment", "--scenario", "slow", "--latency-ms", "500", "--orders", "40", "--rate", "2",
+        "run_experiment", "--scenario", scenario, option, str(value), "--orders", "40", "--rate", "2",
         log=tmp_path / "run_experiment.log",
     )  # fmt: skip
+    field = option.removeprefix("--").replace("-", "_")
     try:
-        wait_until(lambda: controls.fault_settings()["vendors"].latency_ms == 500, timeout=60, message="the fault")
-        run.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: getattr(controls.fault_settings()["vendors"], field) == value, timeout=60, message="fault")
+        stop(run)
         assert run.process.wait(30) == 130, run.output()
     finally:
         run.stop()
-    assert "interrupted; the fault lab is restored" in run.output()
     assert not controls.fault_settings()["vendors"].is_active
+    return run
+
+
+def test_a_stopped_experiment_clears_its_fault_and_is_recorded_as_interrupted(qcluster, tmp_path):
+    run = stopped_mid_run(tmp_path, "slow", "--latency-ms", 500, lambda run: run.process.send_signal(signal.SIGTERM))
+    assert "interrupted; the fault lab is restored" in run.output()
     experiment = Experiment.objects.get()
     assert experiment.status == Experiment.Status.INTERRUPTED and experiment.active is None
 
 
 def test_an_experiment_asked_to_stop_stops_at_its_next_look_and_clears_its_fault(qcluster, tmp_path):
-    run = ManagedProcess(
-        "run_experiment", "--scenario", "flaky", "--failure-rate", "40", "--orders", "40", "--rate", "2",
-        log=tmp_path / "run_experiment.log",
-    )  # fmt: skip
-    try:
-        wait_until(lambda: controls.fault_settings()["vendors"].failure_rate == 40, timeout=60, message="the fault")
+    def ask(run):
         assert records.experiment_stop(Experiment.objects.get(), actor="user:admin")
-        assert run.process.wait(30) == 130, run.output()
-    finally:
-        run.stop()
+
+    run = stopped_mid_run(tmp_path, "flaky", "--failure-rate", 40, ask)
     assert "interrupted: Stopped by user:admin." in run.output()
-    assert not controls.fault_settings()["vendors"].is_active
     experiment = Experiment.objects.get()
     assert experiment.status == Experiment.Status.INTERRUPTED and experiment.error == "Stopped by user:admin."
     assert not records.experiment_stop(experiment, actor="user:admin")  # over: nothing to stop
