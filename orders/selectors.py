@@ -190,7 +190,6 @@ class ExperimentOrder:
     paid_at: datetime | None
     cancel_reason: str
     vendor_ids: tuple[int, ...]
-    command_ids: tuple[uuid.UUID, ...]  # the NotifyVendor commands sent for it (command style)
     vendors_failed: int  # vendors whose NotifyVendor failed for good
 
 
@@ -201,13 +200,10 @@ def experiment_orders(*, experiment: str) -> list[ExperimentOrder]:
     vendor_ids = defaultdict(set)
     for order_id, vendor_id in OrderLine.objects.filter(order__in=orders).values_list("order_id", "vendor_id"):
         vendor_ids[order_id].add(vendor_id)
-    commands, failed = defaultdict(list), defaultdict(int)
-    parts = OrderVendor.objects.filter(order__in=orders).order_by("vendor_id")
-    for order_id, command_id, status in parts.values_list("order_id", "command_id", "status"):
-        if command_id is not None:
-            commands[order_id].append(command_id)
-        if status == OrderVendor.Status.FAILED:
-            failed[order_id] += 1
+    failed = defaultdict(int)
+    parts = OrderVendor.objects.filter(order__in=orders, status=OrderVendor.Status.FAILED)
+    for order_id in parts.values_list("order_id", flat=True):
+        failed[order_id] += 1
     return [
         ExperimentOrder(
             order_id=order_id,
@@ -216,7 +212,6 @@ def experiment_orders(*, experiment: str) -> list[ExperimentOrder]:
             paid_at=paid_at,
             cancel_reason=cancel_reason,
             vendor_ids=tuple(sorted(vendor_ids[order_id])),
-            command_ids=tuple(commands[order_id]),
             vendors_failed=failed[order_id],
         )
         for order_id, style, status, paid_at, cancel_reason in rows

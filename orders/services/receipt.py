@@ -1,6 +1,6 @@
 """The receipt e-mail a customer gets once the order is paid (in both styles: OrderPaid is a fact).
 
-The trade-off lab's orders have no customer to write to: their receipt is written and not sent, so that an
+The trade-off lab's orders have no customer to write to: no receipt is sent, so that an
 experiment of hundreds of orders does not fill the mail log (the delivery itself runs, as for any order).
 """
 
@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 def receipt_send(*, order_id: UUID) -> None:
     """E-mail the customer what they paid for. Sent at least once: a retry may send it again."""
     order = Order.objects.prefetch_related("lines").get(pk=order_id)
-    lines = [
-        f"  {line.quantity} x {line.name} ({line.vendor_name})  {money(line.subtotal)}" for line in order.lines.all()
-    ]
     if order.experiment:
         logger.info("order %s of the trade-off lab (%s): receipt not sent", order.pk, order.experiment)
         return
+    lines = [
+        f"  {line.quantity} x {line.name} ({line.vendor_name})  {money(line.subtotal)}" for line in order.lines.all()
+    ]
     send_mail(
         subject=f"Your order {str(order.pk)[:8]} is paid",
         message="\n".join(
