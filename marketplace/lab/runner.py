@@ -27,8 +27,8 @@ from orders.services.placing import LineRequest, order_place
 from vendors import selectors as vendors_selectors
 from vendors.services import NotificationStateError, lab_vendors_ensure, notification_accept
 
-TICK = 0.05  # seconds between looks at the clock, the vendors' staff and the settling
-STAFF_EVERY = 0.25  # seconds between the vendors' staff's rounds
+TICK = 0.05  # seconds between looks at the clock while orders are being placed on time
+STAFF_EVERY = 0.25  # seconds between the vendors' staff's rounds, and between looks while orders settle
 CATALOG_WAIT = 60  # seconds for the lab's products to reach Orders' catalog
 CONTEXTS = ("orders", VENDORS)
 
@@ -53,17 +53,13 @@ def experiment_run(experiment: Experiment, *, echo: Echo = lambda line: None) ->
             results.append(run.run(echo))
             experiment.results = {"scenarios": results}
             Experiment.objects.filter(pk=experiment.pk).update(results=experiment.results)
-    except KeyboardInterrupt:
-        records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error="Stopped before the end.")
-        raise
-    except records.ExperimentStopped as stopped:
-        records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error=str(stopped))
-        raise
-    except LabError as error:
-        records.experiment_end(experiment, status=Experiment.Status.FAILED, error=str(error))
+    except (KeyboardInterrupt, records.ExperimentStopped) as stopped:
+        error = str(stopped) or "Stopped before the end."
+        records.experiment_end(experiment, status=Experiment.Status.INTERRUPTED, error=error)
         raise
     except Exception as error:
-        records.experiment_end(experiment, status=Experiment.Status.FAILED, error=f"{type(error).__name__}: {error}")
+        said = str(error) if isinstance(error, LabError) else f"{type(error).__name__}: {error}"
+        records.experiment_end(experiment, status=Experiment.Status.FAILED, error=said)
         raise
     records.experiment_end(experiment, status=Experiment.Status.FINISHED)
     return experiment
@@ -92,7 +88,6 @@ class ScenarioRun:
         self.vendor_timeout = self.settings.get("vendor_timeout", VENDOR_TIMEOUT)
         self.tags = {style: experiment.tag(name, style) for style in workload.STYLES}
         self.placed: dict[str, list] = {style: [] for style in workload.STYLES}
-        self.accepted: set[int] = set()
         self.next_staff_round = 0.0
 
     def run(self, echo: Echo) -> dict:
@@ -149,7 +144,7 @@ class ScenarioRun:
             if time.monotonic() - placed_at > self.settle_timeout:
                 echo(f"  {self.settle_timeout} s after the last order, some are still waiting: measured as they are")
                 break
-            time.sleep(TICK)
+            time.sleep(STAFF_EVERY)  # no order to place on time now: look as often as the staff do
         faults.end()
 
     def _place(self, placement: workload.Placement) -> None:
@@ -176,11 +171,8 @@ class ScenarioRun:
         order_ids = [order_id for ids in self.placed.values() for order_id in ids]
         waiting = vendors_selectors.notifications_to_accept(order_ids=order_ids, vendor_ids=self.staffed_vendors)
         for notification_id in waiting:
-            if notification_id in self.accepted:
-                continue
             with contextlib.suppress(NotificationStateError):  # cancelled meanwhile (its order timed out)
                 notification_accept(notification_id=notification_id, actor="lab")
-            self.accepted.add(notification_id)
 
     def _settled(self, styles: tuple[str, ...]) -> int:
         total = 0
